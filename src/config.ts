@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYamlValue } from 'yaml';
+import { z } from 'zod';
+import { bytes, duration } from './config/units.js';
+import { YamlLocator } from './config/locate.js';
+import { knownKeysAt, leafPaths } from './config/schema-walk.js';
+import { closest } from './config/suggest.js';
+import { ErrorCodes, OverseerError } from './errors/index.js';
+
+const url = z.url({ message: 'must be an absolute URL like http://host:port' });
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9300 or [::1]:9300');
+
+const target = z.strictObject({ url, labels: z.record(z.string(), z.string()).default({}) });
+
+/** The one schema of overseer.yaml. Every key is optional; defaults are the embedded mode. */
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({ listen: hostPort.default('127.0.0.1:9300'), shutdownTimeout: duration.prefault('10s') })
+    .prefault({}),
+  dataDir: z.string().min(1).default('.overseer'),
+  database: z.strictObject({ url: z.string().min(1).optional() }).default({}),
+  log: z
+    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+    .prefault({}),
+  telemetry: z
+    .strictObject({
+      tracing: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          endpoint: url.default('http://127.0.0.1:4318/v1/traces'),
+          serviceName: z.string().min(1).default('overseer'),
+          sampleRatio: z.number().min(0).max(1).default(1),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  collector: z
+    .strictObject({
+      scrapeInterval: duration.prefault('15s'),
+      scrapeTimeout: duration.prefault('10s'),
+      targets: z.array(target).default([]),
+      fileSd: z.array(z.string().min(1)).default([]),
+      prometheus: z.strictObject({ url }).optional(),
+    })
+    .prefault({}),
+  alarms: z
+    .strictObject({
+      codeSources: z
+        .array(z.strictObject({ dir: z.string().min(1), language: z.enum(['ts', 'java']).default('ts') }))
+        .default([]),
+      catalog: z.string().min(1).optional(),
+      alertmanager: z.strictObject({ url }).optional(),
+      webhooks: z.array(z.strictObject({ url })).default([]),
+    })
+    .prefault({}),
+  logs: z
+    .strictObject({
+      dirs: z.array(z.string().min(1)).default(['logs']),
+      rotate: z
+        .strictObject({ maxBytes: bytes.prefault('64MiB'), maxAge: duration.prefault('1h') })
+        .prefault({}),
+      s3: z
+        .strictObject({
+          bucket: z.string().min(1),
+          prefix: z.string().default('logs/'),
+          region: z.string().min(1).default('us-east-1'),
+          endpoint: url.optional(),
+          forcePathStyle: z.boolean().default(false),
+          requestChecksumCalculation: z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).default('WHEN_SUPPORTED'),
+        })
+        .optional(),
+      localRetention: duration.prefault('7d'),
+    })
+    .prefault({}),
+  billing: z
+    .strictObject({
+      spoolDirs: z.array(z.string().min(1)).default(['billing-spool']),
+      closeAfter: duration.prefault('2h'),
+      rawRetention: duration.prefault('35d'),
+    })
+    .prefault({}),
+  capacity: z
+    .strictObject({
+      interval: duration.prefault('10s'),
+      minHostsPerTenant: z.number().int().min(1).default(3),
+      mode: z.enum(['plan', 'auto']).default('plan'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type RawConfig = z.input<typeof configSchema>;
+
+/** `OVERSEER_SERVER_LISTEN` ↔ `server.listen`, for every leaf of the schema. */
+export function envNameFor(pathSegs: readonly string[]): string {
+  return 'OVERSEER_' + pathSegs.map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+export const ENV_OVERRIDES: ReadonlyMap<string, string[]> = new Map(
+  leafPaths(configSchema).map((p) => [envNameFor(p), p]),
+);
+/** Env names the CLI reads itself; not config, so not "unknown". */
+const CLI_ENV = new Set(['OVERSEER_URL', 'OVERSEER_TOKEN']);
+
+export interface LoadedConfig {
+  config: Config;
+  /** Where the config came from, for logs: the file path or "defaults". */
+  source: string;
+  /** Env overrides that were applied, by env name. */
+  envApplied: string[];
+  /** Non-fatal findings, e.g. an OVERSEER_* variable that is not a config key. */
+  warnings: string[];
+}
+
+function setIn(obj: Record<string, unknown>, segs: readonly string[], value: unknown): void {
+  let cur = obj;
+  for (const seg of segs.slice(0, -1)) {
+    const next = cur[seg];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[seg] = {};
+    cur = cur[seg] as Record<string, unknown>;
+  }
+  cur[segs[segs.length - 1]!] = value;
+}
+
+/**
+ * Reads overseer.yaml (optional), applies env overrides (`OVERSEER_…`, and `DATABASE_URL`, which wins),
+ * validates against the one schema and returns the config, or throws an OverseerError that lists every
+ * problem with its path, its line in the file and a hint for unknown keys.
+ */
+export function loadConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+  let raw: Record<string, unknown> = {};
+  let locator: YamlLocator | undefined;
+  const source = file ?? 'defaults';
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (cause) {
+      throw new OverseerError(ErrorCodes.CONFIG_FILE_UNREADABLE, `cannot read config file ${file}`, {
+        hint: 'check the path given to --config; omit --config to run on embedded defaults',
+        details: [String((cause as Error).message)],
+        cause,
+      });
+    }
+    locator = new YamlLocator(text);
+    if (locator.doc.errors.length > 0) {
+      throw new OverseerError(ErrorCodes.CONFIG_YAML_MALFORMED, `config file ${file} is not valid YAML`, {
+        hint: 'fix the YAML syntax at the position shown (indentation, a missing colon, an unclosed quote)',
+        details: locator.doc.errors.map((e) => {
+          const { line, col } = locator!.linePos(e.pos[0]);
+          return `${file}:${line}:${col}: ${e.message.split('\n')[0]}`;
+        }),
+      });
+    }
+    const value: unknown = locator.doc.toJS();
+    if (value !== null && value !== undefined) {
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        throw new OverseerError(ErrorCodes.CONFIG_NOT_AN_OBJECT, `config file ${file} must be a YAML mapping`, {
+          hint: 'the top level holds keys like server:, dataDir:, database:, collector:',
+        });
+      }
+      raw = value as Record<string, unknown>;
+    }
+  }
+
+  const envApplied: string[] = [];
+  const warnings: string[] = [];
+  const fromEnv = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('OVERSEER_') || value === undefined || CLI_ENV.has(name)) continue;
+    const segs = ENV_OVERRIDES.get(name);
+    if (!segs) {
+      const hint = closest(name, [...ENV_OVERRIDES.keys()]);
+      warnings.push(`environment variable ${name} is not a config key${hint ? ` (did you mean ${hint}?)` : ''}`);
+      continue;
+    }
+    setIn(raw, segs, parseEnvValue(value));
+    fromEnv.set(segs.join('.'), name);
+    envApplied.push(name);
+  }
+  if (env.DATABASE_URL) {
+    setIn(raw, ['database', 'url'], env.DATABASE_URL);
+    fromEnv.set('database.url', 'DATABASE_URL');
+    envApplied.push('DATABASE_URL');
+  }
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const details = result.error.issues.map((issue) => describeIssue(issue, file, locator, fromEnv));
+    throw new OverseerError(ErrorCodes.CONFIG_INVALID, `invalid configuration (${source}): ${details.length} problem(s)`, {
+      hint: 'fix every listed key; DESIGN.md and README.md list the keys and their defaults',
+      details,
+    });
+  }
+  const config = result.data;
+  const base = file !== undefined ? path.dirname(path.resolve(file)) : process.cwd();
+  resolvePaths(config, base);
+  return { config, source, envApplied, warnings };
+}
+
+/** Files and folders named in the config are relative to the config file's folder (as in Prometheus). */
+function resolvePaths(c: Config, base: string): void {
+  const abs = (p: string): string => path.resolve(base, p);
+  c.dataDir = abs(c.dataDir);
+  c.logs.dirs = c.logs.dirs.map(abs);
+  c.billing.spoolDirs = c.billing.spoolDirs.map(abs);
+  c.collector.fileSd = c.collector.fileSd.map(abs);
+  c.alarms.codeSources = c.alarms.codeSources.map((s) => ({ ...s, dir: abs(s.dir) }));
+  if (c.alarms.catalog !== undefined) c.alarms.catalog = abs(c.alarms.catalog);
+}
+
+/** Env values are YAML scalars or flow collections: `true`, `3`, `[a, b]`, `{url: …}`; plain text otherwise. */
+function parseEnvValue(text: string): unknown {
+  try {
+    const v: unknown = parseYamlValue(text);
+    return v === null ? text : v;
+  } catch {
+    return text;
+  }
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  file: string | undefined,
+  locator: YamlLocator | undefined,
+  fromEnv: ReadonlyMap<string, string>,
+): string {
+  const dotted = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(configSchema, issue.path);
+    return issue.keys
+      .map((key) => {
+        const where = locator?.locate(issue.path, key);
+        const full = dotted ? `${dotted}.${key}` : key;
+        const suggestion = closest(key, known);
+        const hint = suggestion
+          ? `did you mean "${suggestion}"?`
+          : `known keys here: ${known.join(', ')}`;
+        return `${where && file ? `${file}:${where}: ` : ''}${full}: unknown key (${hint})`;
+      })
+      .join('\n  - ');
+  }
+  const envName = fromEnv.get(dotted);
+  const where = envName ? `env ${envName}: ` : (() => {
+    const pos = locator?.locate(issue.path);
+    return pos && file ? `${file}:${pos}: ` : '';
+  })();
+  return `${where}${dotted || '(top level)'}: ${issue.message}`;
+}

@@ -1,0 +1,12 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001-foundation.js';
+
+/**
+ * Migrations are listed statically (not read from a folder) so the built service and the tests run the
+ * same set whatever the working directory. Names sort in the order they must run.
+ */
+export const migrationProvider: MigrationProvider = {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve({ '0001-foundation': m0001 });
+  },
+};
