@@ -143,6 +143,7 @@ export function loadConfig(file: string | undefined, env: Readonly<Record<string
         hint: 'check the path given to --config; omit --config to run on embedded defaults',
         details: [String((cause as Error).message)],
         cause,
+        exitCode: 2,
       });
     }
     locator = new YamlLocator(text);
@@ -153,6 +154,7 @@ export function loadConfig(file: string | undefined, env: Readonly<Record<string
           const { line, col } = locator!.linePos(e.pos[0]);
           return `${file}:${line}:${col}: ${e.message.split('\n')[0]}`;
         }),
+        exitCode: 2,
       });
     }
     const value: unknown = locator.doc.toJS();
@@ -160,6 +162,7 @@ export function loadConfig(file: string | undefined, env: Readonly<Record<string
       if (typeof value !== 'object' || Array.isArray(value)) {
         throw new OverseerError(ErrorCodes.CONFIG_NOT_AN_OBJECT, `config file ${file} must be a YAML mapping`, {
           hint: 'the top level holds keys like server:, dataDir:, database:, collector:',
+          exitCode: 2,
         });
       }
       raw = value as Record<string, unknown>;
@@ -191,8 +194,9 @@ export function loadConfig(file: string | undefined, env: Readonly<Record<string
   if (!result.success) {
     const details = result.error.issues.map((issue) => describeIssue(issue, file, locator, fromEnv));
     throw new OverseerError(ErrorCodes.CONFIG_INVALID, `invalid configuration (${source}): ${details.length} problem(s)`, {
-      hint: 'fix every listed key; DESIGN.md and README.md list the keys and their defaults',
+      hint: 'fix every listed key; README.md lists the keys and their defaults',
       details,
+      exitCode: 2,
     });
   }
   const config = result.data;

@@ -8,6 +8,8 @@ export interface OverseerErrorOptions {
   /** Extra structured detail (e.g. every config problem), rendered as a list. */
   details?: string[];
   cause?: unknown;
+  /** Process exit status when this error ends a CLI command: 2 for usage/config errors, else 3. */
+  exitCode?: number;
 }
 
 /** The only error type Overseer raises on purpose. `code` is from src/errors/codes.ts. */
@@ -16,6 +18,7 @@ export class OverseerError extends Error {
   readonly status: number;
   readonly hint: string | undefined;
   readonly details: string[];
+  readonly exitCode: number;
 
   constructor(code: ErrorCode, message: string, options: OverseerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -24,6 +27,7 @@ export class OverseerError extends Error {
     this.status = options.status ?? 500;
     this.hint = options.hint;
     this.details = options.details ?? [];
+    this.exitCode = options.exitCode ?? 3;
   }
 
   /** One human-readable block: `error 100103: message`, the details, then the hint. */

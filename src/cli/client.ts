@@ -1,0 +1,56 @@
+import { ErrorCodes, OverseerError } from '../errors/index.js';
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  token: string | undefined;
+  timeoutMs?: number;
+}
+
+/** The CLI's client for the service API: JSON in, JSON out, problem+json turned into coded errors. */
+export class ApiClient {
+  constructor(private readonly opts: ApiClientOptions) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (!this.opts.token) {
+      throw new OverseerError(ErrorCodes.CLI_TOKEN_MISSING, 'no API token', {
+        hint: 'pass --token or set OVERSEER_TOKEN; on the service host the CLI reads <dataDir>/admin-token (see --config)',
+        exitCode: 2,
+      });
+    }
+    const url = new URL(path.replace(/^\//, ''), this.opts.baseUrl.replace(/\/?$/, '/'));
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.opts.token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+      });
+    } catch (cause) {
+      const reason = (cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message;
+      throw new OverseerError(ErrorCodes.CLI_SERVER_UNREACHABLE, `cannot reach overseer at ${this.opts.baseUrl} (${reason})`, {
+        hint: 'start it with `overseer serve`, or point --server / OVERSEER_URL at the running service',
+        cause,
+      });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let problem: { title?: string; detail?: string; code?: number; hint?: string; errors?: string[] } = {};
+      try {
+        problem = JSON.parse(text) as typeof problem;
+      } catch {
+        problem = { title: text.slice(0, 200) };
+      }
+      throw new OverseerError(
+        ErrorCodes.CLI_API_ERROR,
+        `${method} ${url.pathname} failed: ${res.status} ${problem.title ?? res.statusText}${problem.code ? ` (server error ${problem.code})` : ''}`,
+        { details: problem.errors ?? [], ...(problem.hint ? { hint: problem.hint } : {}) },
+      );
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { AuditLog } from './db/audit-log.js';
+import { migrateToLatest } from './db/migrate.js';
+import { openDatabase } from './db/open.js';
+import type { Database } from './db/schema.js';
+import { ErrorCodes, OverseerError, isOverseerError } from './errors/index.js';
+import { ensureAdminToken } from './http/admin-token.js';
+import { createApp } from './http/app.js';
+import { tokenRoutes } from './http/routes/tokens.js';
+import { HttpServer } from './http/server.js';
+import { TokenStore } from './http/tokens.js';
+import { Lifecycle, type StopReport } from './lifecycle.js';
+import { inSpan, startTracing } from './telemetry/tracing.js';
+import { version } from './version.js';
+
+export interface RunningOverseer {
+  url: string;
+  adminTokenFile: string;
+  database: { kind: 'postgres' | 'pglite'; where: string };
+  db: Kysely<Database>;
+  registry: Registry;
+  stop(): Promise<StopReport>;
+}
+
+export interface StartDeps {
+  logger: Logger;
+  clock?: Clock;
+}
+
+/**
+ * The composition root: the only place that knows every component. Start order (each step needs the ones
+ * before it): tracing → metrics registry → database → migrations → tokens + admin token → HTTP → (area
+ * components) → ready. Stop runs the same list in reverse. If any step fails, what already started is
+ * stopped again and the error is thrown: nothing is left half-started.
+ */
+export async function startOverseer(config: Config, deps: StartDeps): Promise<RunningOverseer> {
+  const logger = deps.logger;
+  const clock = deps.clock ?? systemClock;
+  const lifecycle = new Lifecycle({ logger: logger.child({ component: 'lifecycle' }), stepTimeoutMs: config.server.shutdownTimeout });
+  let notReady: string | undefined = 'starting';
+
+  try {
+    const tracing = await startTracing({ ...config.telemetry.tracing, logger: logger.child({ component: 'tracing' }) });
+    lifecycle.defer('tracing', () => tracing.stop());
+
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    new Gauge({
+      name: 'overseer_build_info',
+      help: 'Always 1; labels carry the version and Node.js version of this process.',
+      labelNames: ['version', 'nodejs'],
+      registers: [registry],
+    }).set({ version: version(), nodejs: process.version }, 1);
+    new Gauge({
+      name: 'overseer_ready',
+      help: '1 once migrations ran and every component started; 0 while starting or stopping.',
+      registers: [registry],
+      collect() {
+        this.set(notReady === undefined ? 1 : 0);
+      },
+    });
+
+    const opened = await inSpan(tracing.tracer, 'startup.database', () =>
+      openDatabase({ url: config.database.url, dataDir: config.dataDir, logger: logger.child({ component: 'db' }) }),
+    );
+    lifecycle.defer('database', () => opened.close());
+    logger.info({ kind: opened.kind, where: opened.where }, 'database open');
+    await inSpan(tracing.tracer, 'startup.migrate', () => migrateToLatest(opened.db, logger.child({ component: 'db' })));
+
+    const tokens = new TokenStore({ db: opened.db, clock });
+    const audit = new AuditLog({ db: opened.db });
+    const adminTokenFile = await ensureAdminToken({ dataDir: config.dataDir, tokens, logger });
+
+    const app = createApp({
+      registry,
+      logger: logger.child({ component: 'http' }),
+      tokens,
+      tracer: tracing.tracer,
+      readiness: { notReadyReason: () => notReady },
+      routes: [tokenRoutes({ tokens, audit })],
+    });
+    const http = new HttpServer({ app, listen: config.server.listen, logger: logger.child({ component: 'http' }) });
+    await lifecycle.start(http);
+    // Area components (collector, alarms, logs, billing, capacity) start here, after HTTP so /healthz
+    // answers while they start, and before "ready".
+
+    notReady = undefined;
+    logger.info({ url: http.url, components: lifecycle.names }, 'ready');
+    return {
+      url: http.url,
+      adminTokenFile,
+      database: { kind: opened.kind, where: opened.where },
+      db: opened.db,
+      registry,
+      stop: async () => {
+        notReady = 'stopping';
+        return lifecycle.stop();
+      },
+    };
+  } catch (cause) {
+    notReady = 'failed';
+    await lifecycle.stop();
+    if (isOverseerError(cause)) throw cause;
+    throw new OverseerError(ErrorCodes.STARTUP_FAILED, 'overseer failed to start', {
+      details: [String((cause as Error).message || cause)],
+      hint: 'the log above names the failing step',
+      cause,
+    });
+  }
+}
