@@ -46,7 +46,12 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return 0;
       // Commander already printed its message (with a suggestion); add our code and hint.
       const usage = new OverseerError(ErrorCodes.CLI_USAGE, e.message.replace(/^error: /, ''), {
         hint: 'see overseer --help, or overseer <command> --help',

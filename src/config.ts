@@ -11,7 +11,10 @@ import { ErrorCodes, OverseerError } from './errors/index.js';
 const url = z.url({ message: 'must be an absolute URL like http://host:port' });
 const hostPort = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9300 or [::1]:9300');
+  .regex(
+    /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/,
+    'must be host:port, e.g. 127.0.0.1:9300 or [::1]:9300',
+  );
 
 const target = z.strictObject({ url, labels: z.record(z.string(), z.string()).default({}) });
 
@@ -23,7 +26,9 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('.overseer'),
   database: z.strictObject({ url: z.string().min(1).optional() }).default({}),
   log: z
-    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    })
     .prefault({}),
   telemetry: z
     .strictObject({
@@ -130,7 +135,10 @@ function setIn(obj: Record<string, unknown>, segs: readonly string[], value: unk
  * validates against the one schema and returns the config, or throws an OverseerError that lists every
  * problem with its path, its line in the file and a hint for unknown keys.
  */
-export function loadConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+export function loadConfig(
+  file: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): LoadedConfig {
   let raw: Record<string, unknown> = {};
   let locator: YamlLocator | undefined;
   const source = file ?? 'defaults';
@@ -160,10 +168,14 @@ export function loadConfig(file: string | undefined, env: Readonly<Record<string
     const value: unknown = locator.doc.toJS();
     if (value !== null && value !== undefined) {
       if (typeof value !== 'object' || Array.isArray(value)) {
-        throw new OverseerError(ErrorCodes.CONFIG_NOT_AN_OBJECT, `config file ${file} must be a YAML mapping`, {
-          hint: 'the top level holds keys like server:, dataDir:, database:, collector:',
-          exitCode: 2,
-        });
+        throw new OverseerError(
+          ErrorCodes.CONFIG_NOT_AN_OBJECT,
+          `config file ${file} must be a YAML mapping`,
+          {
+            hint: 'the top level holds keys like server:, dataDir:, database:, collector:',
+            exitCode: 2,
+          },
+        );
       }
       raw = value as Record<string, unknown>;
     }
@@ -177,7 +189,9 @@ export function loadConfig(file: string | undefined, env: Readonly<Record<string
     const segs = ENV_OVERRIDES.get(name);
     if (!segs) {
       const hint = closest(name, [...ENV_OVERRIDES.keys()]);
-      warnings.push(`environment variable ${name} is not a config key${hint ? ` (did you mean ${hint}?)` : ''}`);
+      warnings.push(
+        `environment variable ${name} is not a config key${hint ? ` (did you mean ${hint}?)` : ''}`,
+      );
       continue;
     }
     setIn(raw, segs, parseEnvValue(value));
@@ -193,11 +207,15 @@ export function loadConfig(file: string | undefined, env: Readonly<Record<string
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const details = result.error.issues.map((issue) => describeIssue(issue, file, locator, fromEnv));
-    throw new OverseerError(ErrorCodes.CONFIG_INVALID, `invalid configuration (${source}): ${details.length} problem(s)`, {
-      hint: 'fix every listed key; README.md lists the keys and their defaults',
-      details,
-      exitCode: 2,
-    });
+    throw new OverseerError(
+      ErrorCodes.CONFIG_INVALID,
+      `invalid configuration (${source}): ${details.length} problem(s)`,
+      {
+        hint: 'fix every listed key; README.md lists the keys and their defaults',
+        details,
+        exitCode: 2,
+      },
+    );
   }
   const config = result.data;
   const base = file !== undefined ? path.dirname(path.resolve(file)) : process.cwd();
@@ -240,17 +258,17 @@ function describeIssue(
         const where = locator?.locate(issue.path, key);
         const full = dotted ? `${dotted}.${key}` : key;
         const suggestion = closest(key, known);
-        const hint = suggestion
-          ? `did you mean "${suggestion}"?`
-          : `known keys here: ${known.join(', ')}`;
+        const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys here: ${known.join(', ')}`;
         return `${where && file ? `${file}:${where}: ` : ''}${full}: unknown key (${hint})`;
       })
       .join('\n  - ');
   }
   const envName = fromEnv.get(dotted);
-  const where = envName ? `env ${envName}: ` : (() => {
-    const pos = locator?.locate(issue.path);
-    return pos && file ? `${file}:${pos}: ` : '';
-  })();
+  const where = envName
+    ? `env ${envName}: `
+    : (() => {
+        const pos = locator?.locate(issue.path);
+        return pos && file ? `${file}:${pos}: ` : '';
+      })();
   return `${where}${dotted || '(top level)'}: ${issue.message}`;
 }

@@ -40,11 +40,17 @@ export interface StartDeps {
 export async function startOverseer(config: Config, deps: StartDeps): Promise<RunningOverseer> {
   const logger = deps.logger;
   const clock = deps.clock ?? systemClock;
-  const lifecycle = new Lifecycle({ logger: logger.child({ component: 'lifecycle' }), stepTimeoutMs: config.server.shutdownTimeout });
+  const lifecycle = new Lifecycle({
+    logger: logger.child({ component: 'lifecycle' }),
+    stepTimeoutMs: config.server.shutdownTimeout,
+  });
   let notReady: string | undefined = 'starting';
 
   try {
-    const tracing = await startTracing({ ...config.telemetry.tracing, logger: logger.child({ component: 'tracing' }) });
+    const tracing = await startTracing({
+      ...config.telemetry.tracing,
+      logger: logger.child({ component: 'tracing' }),
+    });
     lifecycle.defer('tracing', () => tracing.stop());
 
     const registry = new Registry();
@@ -65,11 +71,17 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     });
 
     const opened = await inSpan(tracing.tracer, 'startup.database', () =>
-      openDatabase({ url: config.database.url, dataDir: config.dataDir, logger: logger.child({ component: 'db' }) }),
+      openDatabase({
+        url: config.database.url,
+        dataDir: config.dataDir,
+        logger: logger.child({ component: 'db' }),
+      }),
     );
     lifecycle.defer('database', () => opened.close());
     logger.info({ kind: opened.kind, where: opened.where }, 'database open');
-    await inSpan(tracing.tracer, 'startup.migrate', () => migrateToLatest(opened.db, logger.child({ component: 'db' })));
+    await inSpan(tracing.tracer, 'startup.migrate', () =>
+      migrateToLatest(opened.db, logger.child({ component: 'db' })),
+    );
 
     const tokens = new TokenStore({ db: opened.db, clock });
     const audit = new AuditLog({ db: opened.db });
@@ -83,7 +95,11 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       readiness: { notReadyReason: () => notReady },
       routes: [tokenRoutes({ tokens, audit })],
     });
-    const http = new HttpServer({ app, listen: config.server.listen, logger: logger.child({ component: 'http' }) });
+    const http = new HttpServer({
+      app,
+      listen: config.server.listen,
+      logger: logger.child({ component: 'http' }),
+    });
     await lifecycle.start(http);
     // Area components (collector, alarms, logs, billing, capacity) start here, after HTTP so /healthz
     // answers while they start, and before "ready".

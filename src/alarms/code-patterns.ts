@@ -15,7 +15,8 @@ export interface CodePattern {
   exclude: RegExp[];
 }
 
-const TEST_FILES = /(^|\/)(node_modules|dist|build|target|\.git)(\/|$)|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)(__tests__|src\/test)\//;
+const TEST_FILES =
+  /(^|\/)(node_modules|dist|build|target|\.git)(\/|$)|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)(__tests__|src\/test)\//;
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -38,18 +39,26 @@ function compile(source: string, what: string, groups: string[]): RegExp {
   try {
     re = new RegExp(source, 'g');
   } catch (cause) {
-    throw new OverseerError(ErrorCodes.CODES_PATTERN_INVALID, `the ${what} pattern is not a valid regular expression`, {
-      details: [String((cause as Error).message)],
-      hint: `use a JavaScript regular expression with the named group(s) ${groups.map((g) => `(?<${g}>…)`).join(', ')}`,
-      cause,
-    });
+    throw new OverseerError(
+      ErrorCodes.CODES_PATTERN_INVALID,
+      `the ${what} pattern is not a valid regular expression`,
+      {
+        details: [String((cause as Error).message)],
+        hint: `use a JavaScript regular expression with the named group(s) ${groups.map((g) => `(?<${g}>…)`).join(', ')}`,
+        cause,
+      },
+    );
   }
   const missing = groups.filter((g) => !source.includes(`(?<${g}>`));
   if (missing.length > 0) {
-    throw new OverseerError(ErrorCodes.CODES_PATTERN_GROUP_MISSING, `the ${what} pattern lacks a named group`, {
-      details: missing.map((g) => `missing (?<${g}>…)`),
-      hint: `the ${what} pattern must capture ${groups.map((g) => `(?<${g}>…)`).join(' and ')}`,
-    });
+    throw new OverseerError(
+      ErrorCodes.CODES_PATTERN_GROUP_MISSING,
+      `the ${what} pattern lacks a named group`,
+      {
+        details: missing.map((g) => `missing (?<${g}>…)`),
+        hint: `the ${what} pattern must capture ${groups.map((g) => `(?<${g}>…)`).join(' and ')}`,
+      },
+    );
   }
   return re;
 }

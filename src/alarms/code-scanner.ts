@@ -73,7 +73,10 @@ function matchBrace(masked: string, open: number): number {
 }
 
 /** Finds definitions (inside container blocks) and uses in one file. Pure. */
-export function scanSource(src: SourceFile, pattern: CodePattern): { definitions: CodeDefinition[]; uses: CodeUse[] } {
+export function scanSource(
+  src: SourceFile,
+  pattern: CodePattern,
+): { definitions: CodeDefinition[]; uses: CodeUse[] } {
   const masked = maskSource(src.text);
   const starts = lineStarts(src.text);
   const definitions: CodeDefinition[] = [];
@@ -148,9 +151,20 @@ export function checkCodes(files: readonly SourceFile[], pattern: CodePattern): 
   for (const [name, defs] of byName) {
     const d = defs[0]!;
     const used = usesByName.get(name) ?? [];
-    codes.push({ name, code: d.code, definedAt: { file: d.file, line: d.line, col: d.col }, uses: used.map(loc) });
+    codes.push({
+      name,
+      code: d.code,
+      definedAt: { file: d.file, line: d.line, col: d.col },
+      uses: used.map(loc),
+    });
     if (used.length === 0) {
-      problems.push({ kind: 'unused', name, code: d.code, message: `${name} (${d.code}) defined at ${where(d)} is never used`, locations: [d] });
+      problems.push({
+        kind: 'unused',
+        name,
+        code: d.code,
+        message: `${name} (${d.code}) defined at ${where(d)} is never used`,
+        locations: [d],
+      });
     } else if (used.length > 1) {
       problems.push({
         kind: 'multiple-uses',

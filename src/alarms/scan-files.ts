@@ -19,8 +19,17 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- an async generator of one item
+async function* single(file: string): AsyncGenerator<string> {
+  yield file;
+}
+
 /** Reads every source file under `roots` (files or folders) that the pattern covers and checks the codes. */
-export async function scanPaths(roots: readonly string[], pattern: CodePattern, cwd = process.cwd()): Promise<ScanReport> {
+export async function scanPaths(
+  roots: readonly string[],
+  pattern: CodePattern,
+  cwd = process.cwd(),
+): Promise<ScanReport> {
   const files: SourceFile[] = [];
   for (const root of roots) {
     const abs = path.resolve(cwd, root);
@@ -34,7 +43,7 @@ export async function scanPaths(roots: readonly string[], pattern: CodePattern, 
         cause,
       });
     }
-    const paths = isDir ? walk(abs) : (async function* () { yield abs; })();
+    const paths = isDir ? walk(abs) : single(abs);
     for await (const p of paths) {
       const rel = path.relative(cwd, p).split(path.sep).join('/');
       if (!pattern.extensions.includes(path.extname(p))) continue;

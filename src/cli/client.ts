@@ -32,10 +32,14 @@ export class ApiClient {
       });
     } catch (cause) {
       const reason = (cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message;
-      throw new OverseerError(ErrorCodes.CLI_SERVER_UNREACHABLE, `cannot reach overseer at ${this.opts.baseUrl} (${reason})`, {
-        hint: 'start it with `overseer serve`, or point --server / OVERSEER_URL at the running service',
-        cause,
-      });
+      throw new OverseerError(
+        ErrorCodes.CLI_SERVER_UNREACHABLE,
+        `cannot reach overseer at ${this.opts.baseUrl} (${reason})`,
+        {
+          hint: 'start it with `overseer serve`, or point --server / OVERSEER_URL at the running service',
+          cause,
+        },
+      );
     }
     const text = await res.text();
     if (!res.ok) {

@@ -13,14 +13,21 @@ interface ScanOptions {
 }
 
 export function codesCommand(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
-  const codes = program.command('codes').description('audit error codes: each defined once and raised at exactly one place');
+  const codes = program
+    .command('codes')
+    .description('audit error codes: each defined once and raised at exactly one place');
   codes
     .command('scan')
-    .description('list error codes with their single place of use; exit 1 naming every code defined twice, used twice or never used')
+    .description(
+      'list error codes with their single place of use; exit 1 naming every code defined twice, used twice or never used',
+    )
     .argument('<paths...>', 'folders or files to scan')
     .option('--language <lang>', 'ts (const object or enum) or java (class of static final int)', 'ts')
     .option('--container <name>', 'name of the const/enum/class that holds the codes', 'ErrorCodes')
-    .option('--entry <regex>', 'pattern of one definition inside the container, with (?<name>…) and (?<code>…)')
+    .option(
+      '--entry <regex>',
+      'pattern of one definition inside the container, with (?<name>…) and (?<code>…)',
+    )
     .option('--use <regex>', 'pattern of one use, with (?<name>…)')
     .option('--include-tests', 'count uses in test files too (*.test.ts, src/test/…)')
     .action(async (paths: string[], opts: ScanOptions, cmd: Command) => {
@@ -50,7 +57,8 @@ export function codesCommand(program: Command, ctx: CliContext, setExit: (code: 
           );
         }
         for (const p of report.problems) ctx.output.err(`${p.kind}: ${p.message}`);
-        if (report.codes.length === 0) ctx.output.err(`no error codes found in ${report.files} file(s) under ${paths.join(' ')}`);
+        if (report.codes.length === 0)
+          ctx.output.err(`no error codes found in ${report.files} file(s) under ${paths.join(' ')}`);
         ctx.output.err(
           `${report.codes.length} code(s) in ${report.files} file(s): ${report.problems.length === 0 ? 'all single-use' : `${report.problems.length} problem(s)`}`,
         );

@@ -13,6 +13,8 @@ export function configCommand(program: Command, ctx: CliContext): void {
       for (const w of loaded.warnings) ctx.output.err(`warning: ${w}`);
       const shown = { ...loaded.config, database: { url: loaded.config.database.url ? '(set)' : undefined } };
       ctx.output.out(JSON.stringify(opts.json ? { ...loaded, config: shown } : shown, null, 2));
-      ctx.output.err(`config ok (${loaded.source}${loaded.envApplied.length ? ` + ${loaded.envApplied.join(', ')}` : ''})`);
+      ctx.output.err(
+        `config ok (${loaded.source}${loaded.envApplied.length ? ` + ${loaded.envApplied.join(', ')}` : ''})`,
+      );
     });
 }

@@ -17,7 +17,10 @@ export function serveCommand(program: Command, ctx: CliContext, setExit: (code: 
       logger.info({ source: loaded.source, env: loaded.envApplied }, 'config loaded');
       try {
         const running = await startOverseer(config, { logger });
-        const db = running.database.kind === 'pglite' ? `embedded PGlite in ${running.database.where}` : running.database.where;
+        const db =
+          running.database.kind === 'pglite'
+            ? `embedded PGlite in ${running.database.where}`
+            : running.database.where;
         ctx.output.err(
           [
             `overseer ${version()} listening on ${running.url}`,

@@ -9,7 +9,9 @@ export function tokenCommands(program: Command, ctx: CliContext): void {
     .description('show the name and role of the token in use')
     .action(async (_o: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      const me = await (await clientFor(ctx, opts)).request<{ name: string; role: string }>('GET', '/api/v1/whoami');
+      const me = await (
+        await clientFor(ctx, opts)
+      ).request<{ name: string; role: string }>('GET', '/api/v1/whoami');
       ctx.output.out(opts.json ? JSON.stringify(me) : `${me.name} (${me.role})`);
     });
 
@@ -19,7 +21,9 @@ export function tokenCommands(program: Command, ctx: CliContext): void {
     .description('list tokens (never their secrets)')
     .action(async (_o: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      const res = await (await clientFor(ctx, opts)).request<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens');
+      const res = await (
+        await clientFor(ctx, opts)
+      ).request<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens');
       ctx.output.out(
         opts.json
           ? JSON.stringify(res.tokens, null, 2)
@@ -36,11 +40,12 @@ export function tokenCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--role <role>', 'admin, operator, viewer or tenant:<id>')
     .action(async (o: { name: string; role: string }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      const res = await (await clientFor(ctx, opts)).request<{ id: number; token: string; role: string }>(
-        'POST',
-        '/api/v1/tokens',
-        { name: o.name, role: o.role },
-      );
+      const res = await (
+        await clientFor(ctx, opts)
+      ).request<{ id: number; token: string; role: string }>('POST', '/api/v1/tokens', {
+        name: o.name,
+        role: o.role,
+      });
       ctx.output.out(opts.json ? JSON.stringify(res) : res.token);
     });
   tokens
@@ -49,7 +54,11 @@ export function tokenCommands(program: Command, ctx: CliContext): void {
     .argument('<id>', 'token id (see tokens list)')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
-      const res = await (await clientFor(ctx, opts)).request<{ revoked: boolean }>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
-      ctx.output.out(opts.json ? JSON.stringify(res) : res.revoked ? `revoked token ${id}` : `token ${id} was not live`);
+      const res = await (
+        await clientFor(ctx, opts)
+      ).request<{ revoked: boolean }>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+      ctx.output.out(
+        opts.json ? JSON.stringify(res) : res.revoked ? `revoked token ${id}` : `token ${id} was not live`,
+      );
     });
 }

@@ -17,7 +17,11 @@ export function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
   for (;;) {
     const def = defOf(s);
-    if (['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch'].includes(def.type) && def.innerType) s = def.innerType;
+    if (
+      ['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch'].includes(def.type) &&
+      def.innerType
+    )
+      s = def.innerType;
     else if (def.type === 'pipe' && def.in) s = def.in;
     else return s;
   }

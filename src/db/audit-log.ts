@@ -14,7 +14,12 @@ export interface AuditEntry {
 export class AuditLog {
   constructor(private readonly deps: { db: Kysely<Database> }) {}
 
-  async record(actor: string, action: string, subject: string, detail: Record<string, unknown> = {}): Promise<void> {
+  async record(
+    actor: string,
+    action: string,
+    subject: string,
+    detail: Record<string, unknown> = {},
+  ): Promise<void> {
     await this.deps.db
       .insertInto('audit_log')
       .values({ actor, action, subject, detail: JSON.stringify(detail) })

@@ -21,7 +21,9 @@ async function tables(opened: OpenedDatabase): Promise<string[]> {
 
 async function exercise(opened: OpenedDatabase): Promise<void> {
   expect(await migrateToLatest(opened.db, logger)).toEqual(['0001-foundation']);
-  expect(await tables(opened)).toEqual(expect.arrayContaining(['api_tokens', 'audit_log', 'kysely_migration']));
+  expect(await tables(opened)).toEqual(
+    expect.arrayContaining(['api_tokens', 'audit_log', 'kysely_migration']),
+  );
   // A second run finds nothing to do: migrations are idempotent at start.
   expect(await migrateToLatest(opened.db, logger)).toEqual([]);
   // A transaction that fails leaves nothing behind.

@@ -14,7 +14,7 @@ export async function migrateToLatest(db: Kysely<any>, logger: Logger): Promise<
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? '(before any migration)';
     throw new OverseerError(ErrorCodes.DB_MIGRATION_FAILED, `database migration ${failed} failed`, {
       hint: 'the database is left at the last good migration; fix the cause below and start again',
-      details: [String((error as Error).message || error)],
+      details: [error instanceof Error ? error.message : JSON.stringify(error)],
       cause: error,
     });
   }

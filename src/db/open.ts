@@ -84,11 +84,15 @@ async function openEmbedded(opts: OpenDatabaseOptions): Promise<OpenedDatabase> 
     db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     await sql`select 1`.execute(db);
   } catch (cause) {
-    throw new OverseerError(ErrorCodes.DB_EMBEDDED_OPEN_FAILED, `cannot open the embedded database in ${dir}`, {
-      hint: 'another overseer may hold it open, or the folder is not writable; or set database.url to a Postgres server',
-      details: [String((cause as Error).message || cause)],
-      cause,
-    });
+    throw new OverseerError(
+      ErrorCodes.DB_EMBEDDED_OPEN_FAILED,
+      `cannot open the embedded database in ${dir}`,
+      {
+        hint: 'another overseer may hold it open, or the folder is not writable; or set database.url to a Postgres server',
+        details: [String((cause as Error).message || cause)],
+        cause,
+      },
+    );
   }
   return { db, kind: 'pglite', where: dir, close: () => db.destroy() };
 }

@@ -10,7 +10,11 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
  * two replicas sharing a data dir never overwrite each other's. On later starts, re-registers the file's
  * token (the database may be new, e.g. after switching from PGlite to Postgres). Returns the file path.
  */
-export async function ensureAdminToken(deps: { dataDir: string; tokens: TokenStore; logger: Logger }): Promise<string> {
+export async function ensureAdminToken(deps: {
+  dataDir: string;
+  tokens: TokenStore;
+  logger: Logger;
+}): Promise<string> {
   const file = path.join(deps.dataDir, ADMIN_TOKEN_FILE);
   await mkdir(deps.dataDir, { recursive: true, mode: 0o700 });
   let token: string;
@@ -24,7 +28,10 @@ export async function ensureAdminToken(deps: { dataDir: string; tokens: TokenSto
     const { mode } = await stat(file);
     if ((mode & 0o077) !== 0) {
       await chmod(file, 0o600);
-      deps.logger.warn({ file, mode: (mode & 0o777).toString(8) }, 'admin token file was readable by others; set to 0600');
+      deps.logger.warn(
+        { file, mode: (mode & 0o777).toString(8) },
+        'admin token file was readable by others; set to 0600',
+      );
     }
   }
   await deps.tokens.ensure('admin (bootstrap)', 'admin', token);

@@ -26,7 +26,7 @@ export interface AppDeps {
 }
 
 /** The route pattern that answered (bounded cardinality for metrics and span names), or "unmatched". */
-function routeOf(c: Context<AppEnv>): string {
+function routeOf(c: Context<AppEnv, any, any>): string {
   const routes = matchedRoutes(c as unknown as Context).filter((r) => r.method !== 'ALL');
   return routes.at(-1)?.path ?? 'unmatched';
 }
@@ -99,7 +99,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((err, c) => {
     if (isOverseerError(err)) {
-      if (err.status >= 500) deps.logger.error({ err, code: err.code, requestId: c.get('requestId') }, err.message);
+      if (err.status >= 500)
+        deps.logger.error({ err, code: err.code, requestId: c.get('requestId') }, err.message);
       return problemResponse(c, err);
     }
     const wrapped = new OverseerError(ErrorCodes.HTTP_INTERNAL, 'internal error', {
@@ -107,7 +108,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       hint: `the server logged the cause under request id ${c.get('requestId')}`,
       cause: err,
     });
-    deps.logger.error({ err, code: wrapped.code, requestId: c.get('requestId') }, 'unhandled error in request');
+    deps.logger.error(
+      { err, code: wrapped.code, requestId: c.get('requestId') },
+      'unhandled error in request',
+    );
     return problemResponse(c, wrapped);
   });
 

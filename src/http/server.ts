@@ -35,10 +35,14 @@ export class HttpServer implements Component {
       const onError = (cause: NodeJS.ErrnoException): void => {
         server.close();
         reject(
-          new OverseerError(ErrorCodes.SERVER_LISTEN_FAILED, `cannot listen on ${this.deps.listen}: ${cause.code ?? cause.message}`, {
-            hint: 'another process may hold the port; set server.listen (or OVERSEER_SERVER_LISTEN) to a free host:port',
-            cause,
-          }),
+          new OverseerError(
+            ErrorCodes.SERVER_LISTEN_FAILED,
+            `cannot listen on ${this.deps.listen}: ${cause.code ?? cause.message}`,
+            {
+              hint: 'another process may hold the port; set server.listen (or OVERSEER_SERVER_LISTEN) to a free host:port',
+              cause,
+            },
+          ),
         );
       };
       server.once('error', onError);

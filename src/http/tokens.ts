@@ -29,7 +29,11 @@ export class TokenStore {
   constructor(private readonly deps: { db: Kysely<Database>; clock: Clock }) {}
 
   /** Creates a token and returns it; this is the only time the plain token exists on the server. */
-  async create(name: string, role: Role, token: string = generateToken()): Promise<{ id: number; token: string }> {
+  async create(
+    name: string,
+    role: Role,
+    token: string = generateToken(),
+  ): Promise<{ id: number; token: string }> {
     const row = await this.deps.db
       .insertInto('api_tokens')
       .values({ name, role, token_sha256: hashToken(token) })

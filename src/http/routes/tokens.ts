@@ -30,7 +30,10 @@ export function tokenRoutes(deps: { tokens: TokenStore; audit: AuditLog }) {
         });
       }
       const created = await deps.tokens.create(body.name, role);
-      await deps.audit.record(c.get('principal').name, 'token.create', `token/${created.id}`, { name: body.name, role });
+      await deps.audit.record(c.get('principal').name, 'token.create', `token/${created.id}`, {
+        name: body.name,
+        role,
+      });
       return c.json({ id: created.id, name: body.name, role, token: created.token }, 201);
     });
 
