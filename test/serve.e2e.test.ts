@@ -33,6 +33,17 @@ describe('overseer serve as a process', () => {
     dirs.push(d);
     return d;
   };
+  /** A fresh data dir and free port; real Postgres or the embedded database. */
+  const instance = async (realPg: boolean) => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const env: Record<string, string> = {
+      OVERSEER_SERVER_LISTEN: `127.0.0.1:${port}`,
+      OVERSEER_DATA_DIR: dataDir,
+      ...(realPg ? { DATABASE_URL: testDb.url } : {}),
+    };
+    return { dataDir, url: `http://127.0.0.1:${port}`, env };
+  };
   beforeAll(async () => {
     testDb = await createTestDatabase();
   });
@@ -45,14 +56,7 @@ describe('overseer serve as a process', () => {
     ['real Postgres', true],
     ['embedded PGlite (npm start defaults)', false],
   ])('starts on %s, serves the CLI, stops on SIGTERM', async (_name, realPg) => {
-    const dataDir = tempDir();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const env = {
-      OVERSEER_SERVER_LISTEN: `127.0.0.1:${port}`,
-      OVERSEER_DATA_DIR: dataDir,
-      ...(realPg ? { DATABASE_URL: testDb.url } : {}),
-    };
+    const { dataDir, url, env } = await instance(realPg);
     const proc = spawnOverseer(['serve'], env);
     try {
       await waitFor('/readyz', () => readyz(url), { timeoutMs: 60_000 });
@@ -88,14 +92,7 @@ describe('overseer serve as a process', () => {
   });
 
   it('a second start reuses the data dir and its admin token', async () => {
-    const dataDir = tempDir();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const env = {
-      OVERSEER_SERVER_LISTEN: `127.0.0.1:${port}`,
-      OVERSEER_DATA_DIR: dataDir,
-      DATABASE_URL: testDb.url,
-    };
+    const { dataDir, url, env } = await instance(true);
     for (let round = 0; round < 2; round++) {
       const proc = spawnOverseer(['serve'], env);
       await waitFor('/readyz', () => readyz(url), { timeoutMs: 60_000 });

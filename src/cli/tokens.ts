@@ -28,8 +28,8 @@ export function tokenCommands(program: Command, ctx: CliContext): void {
         opts.json
           ? JSON.stringify(res.tokens, null, 2)
           : table(
-              ['ID', 'NAME', 'ROLE', 'CREATED', 'REVOKED'],
-              res.tokens.map((t) => [t.id, t.name, t.role, t.createdAt, t.revokedAt]),
+              ['ID', 'NAME', 'ROLE', 'CREATED', 'LAST USED', 'REVOKED'],
+              res.tokens.map((t) => [t.id, t.name, t.role, t.createdAt, t.lastUsedAt, t.revokedAt]),
             ),
       );
     });

@@ -121,6 +121,11 @@ describe('HTTP app on real Postgres: auth, roles, problem+json', () => {
     const created = (await res.json()) as { token: string; id: number };
     const me = await call('/api/v1/whoami', created.token);
     expect(await me.json()).toMatchObject({ name: 'ci', role: 'operator' });
+    const list = (await (await call('/api/v1/tokens', tok.admin)).json()) as {
+      tokens: Array<{ name: string; lastUsedAt: string | null }>;
+    };
+    expect(list.tokens.find((t) => t.name === 'ci')?.lastUsedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(JSON.stringify(list)).not.toContain(created.token);
     const audit = (await (await call('/api/v1/audit', tok.operator)).json()) as {
       entries: Array<{ action: string }>;
     };

@@ -25,6 +25,8 @@ export interface AppDeps {
   routes: ReadonlyArray<(api: Hono<AppEnv>) => void>;
 }
 
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /** The route pattern that answered (bounded cardinality for metrics and span names), or "unmatched". */
 function routeOf(c: Context<AppEnv, any, any>): string {
   const routes = matchedRoutes(c as unknown as Context).filter((r) => r.method !== 'ALL');
@@ -57,7 +59,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           metrics.requests.inc({ method: c.req.method, route, status: String(status) });
           metrics.duration.observe({ method: c.req.method, route }, seconds);
           c.header('x-request-id', requestId);
-          deps.logger.info(
+          // Probes and scrapes arrive every few seconds: keep them out of the info log unless they fail.
+          const quiet = status < 400 && QUIET_PATHS.has(c.req.path);
+          deps.logger[quiet ? 'debug' : 'info'](
             {
               requestId,
               method: c.req.method,

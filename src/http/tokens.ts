@@ -4,6 +4,8 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { Principal, Role } from './roles.js';
 
+const LAST_USED_RESOLUTION_MS = 60_000;
+
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
@@ -54,11 +56,21 @@ export class TokenStore {
   async verify(token: string): Promise<Principal | undefined> {
     const row = await this.deps.db
       .selectFrom('api_tokens')
-      .select(['id', 'name', 'role'])
+      .select(['id', 'name', 'role', 'last_used_at'])
       .where('token_sha256', '=', hashToken(token))
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    return row ? { tokenId: row.id, name: row.name, role: row.role as Role } : undefined;
+    if (!row) return undefined;
+    // last_used_at is kept to the minute: one write per token per minute, not one per request.
+    const now = this.deps.clock.now();
+    if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > LAST_USED_RESOLUTION_MS) {
+      await this.deps.db
+        .updateTable('api_tokens')
+        .set({ last_used_at: now })
+        .where('id', '=', row.id)
+        .execute();
+    }
+    return { tokenId: row.id, name: row.name, role: row.role as Role };
   }
 
   async list(): Promise<TokenInfo[]> {
