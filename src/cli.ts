@@ -71,9 +71,22 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
 
 /** Entry point of the `overseer` binary. */
 export async function main(): Promise<void> {
-  const stopSignal = new Promise<string>((resolve) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
-  });
+  // Only `serve` takes over SIGTERM/SIGINT; every other command keeps Node's default (exit at once).
+  const stopSignal = (): Promise<string> =>
+    new Promise<string>((resolve) => {
+      let signalled = false;
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+        process.on(sig, () => {
+          // A second signal while stopping means "now": skip the graceful path.
+          if (signalled) process.exit(130);
+          signalled = true;
+          resolve(sig);
+        });
+      }
+    });
   const code = await runCli(process.argv.slice(2), { env: process.env, output: processOutput, stopSignal });
   process.exitCode = code;
+  // Every component is stopped by now; a socket or timer a library left behind must not keep the
+  // process alive (unref'd: it fires only if something else still holds the event loop).
+  setTimeout(() => process.exit(code), 2000).unref();
 }

@@ -7,8 +7,8 @@ import type { Output } from './output.js';
 export interface CliContext {
   env: Readonly<Record<string, string | undefined>>;
   output: Output;
-  /** Resolves when the process is asked to stop (SIGTERM/SIGINT); `serve` waits on it. */
-  stopSignal: Promise<string>;
+  /** Takes over SIGTERM/SIGINT and resolves with the first one; `serve` waits on it. */
+  stopSignal: () => Promise<string>;
 }
 
 export interface GlobalOptions {

@@ -15,6 +15,7 @@ export function serveCommand(program: Command, ctx: CliContext, setExit: (code: 
       const logger = createLogger({ level: config.log.level });
       for (const w of loaded.warnings) logger.warn(w);
       logger.info({ source: loaded.source, env: loaded.envApplied }, 'config loaded');
+      const stopRequested = ctx.stopSignal();
       try {
         const running = await startOverseer(config, { logger });
         const db =
@@ -29,7 +30,7 @@ export function serveCommand(program: Command, ctx: CliContext, setExit: (code: 
             `  stop with Ctrl-C or SIGTERM`,
           ].join('\n'),
         );
-        const signal = await ctx.stopSignal;
+        const signal = await stopRequested;
         logger.info({ signal }, 'stopping');
         const report = await running.stop();
         logger.info({ stopped: report.stopped, failed: report.failed.map((f) => f.name) }, 'stopped');
