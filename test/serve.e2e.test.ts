@@ -95,10 +95,13 @@ describe('overseer serve as a process', () => {
     const { dataDir, url, env } = await instance(true);
     for (let round = 0; round < 2; round++) {
       const proc = spawnOverseer(['serve'], env);
-      await waitFor('/readyz', () => readyz(url), { timeoutMs: 60_000 });
-      const who = await runOverseer(['whoami'], { OVERSEER_URL: url, OVERSEER_DATA_DIR: dataDir });
-      expect(who.stdout).toContain('(admin)');
-      proc.child.kill('SIGTERM');
+      try {
+        await waitFor('/readyz', () => readyz(url), { timeoutMs: 60_000 });
+        const who = await runOverseer(['whoami'], { OVERSEER_URL: url, OVERSEER_DATA_DIR: dataDir });
+        expect(who.stdout, `round ${round}: ${who.stderr}`).toContain('(admin)');
+      } finally {
+        proc.child.kill('SIGTERM');
+      }
       expect(await proc.exited).toBe(0);
     }
   });
