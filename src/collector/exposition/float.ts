@@ -1,0 +1,162 @@
+/**
+ * Number grammars of the two formats. Validated by hand before `Number()` converts: `Number` alone would
+ * accept "0b101", " 1", "Infinity" and "" — each a silently wrong sample.
+ */
+
+const C = {
+  PLUS: 43,
+  MINUS: 45,
+  DOT: 46,
+  D0: 48,
+  D9: 57,
+  E_UP: 69,
+  E_LO: 101,
+  P_UP: 80,
+  P_LO: 112,
+  X_LO: 120,
+} as const;
+
+function isDigit(c: number): boolean {
+  return c >= C.D0 && c <= C.D9;
+}
+
+function isHexDigit(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/** Length of the decimal float `[sign] (digits [. digits*] | . digits) [e [sign] digits]` at `s[i..end)`, or -1. */
+function decimalEnd(s: string, i: number, end: number): number {
+  let digits = 0;
+  while (i < end && isDigit(s.charCodeAt(i))) {
+    i++;
+    digits++;
+  }
+  if (i < end && s.charCodeAt(i) === C.DOT) {
+    i++;
+    while (i < end && isDigit(s.charCodeAt(i))) {
+      i++;
+      digits++;
+    }
+  }
+  if (digits === 0) return -1;
+  if (i < end) {
+    const c = s.charCodeAt(i);
+    if (c === C.E_LO || c === C.E_UP) {
+      i++;
+      if (i < end && (s.charCodeAt(i) === C.PLUS || s.charCodeAt(i) === C.MINUS)) i++;
+      const start = i;
+      while (i < end && isDigit(s.charCodeAt(i))) i++;
+      if (i === start) return -1;
+    }
+  }
+  return i;
+}
+
+function special(token: string): number | undefined {
+  const lower = token.toLowerCase();
+  switch (lower) {
+    case 'nan':
+      return NaN;
+    case 'inf':
+    case '+inf':
+    case 'infinity':
+    case '+infinity':
+      return Infinity;
+    case '-inf':
+    case '-infinity':
+      return -Infinity;
+    default:
+      return undefined;
+  }
+}
+
+/** Go's strconv.ParseFloat syntax (Prometheus text 0.0.4): decimal, hex with a p exponent, Inf, NaN. */
+export function parseGoFloat(s: string, start: number, end: number): number | undefined {
+  if (start >= end) return undefined;
+  let i = start;
+  let sign = 1;
+  const c0 = s.charCodeAt(i);
+  if (c0 === C.PLUS || c0 === C.MINUS) {
+    if (c0 === C.MINUS) sign = -1;
+    i++;
+  }
+  if (decimalEnd(s, i, end) === end) return finite(Number(s.slice(start, end)));
+  if (i + 1 < end && s.charCodeAt(i) === C.D0 && (s.charCodeAt(i + 1) | 32) === C.X_LO) {
+    const hex = parseHexFloat(s, i + 2, end);
+    return hex === undefined ? undefined : sign * hex;
+  }
+  const sp = special(s.slice(start, end));
+  // Go accepts a sign before Inf but not before NaN.
+  if (sp !== undefined && !(Number.isNaN(sp) && i !== start)) return sp;
+  return undefined;
+}
+
+/** Go's ParseFloat refuses a literal beyond the float64 range (ErrRange) instead of rounding it to Inf. */
+function finite(v: number): number | undefined {
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** Hex mantissa `h* [. h*]` with a mandatory binary exponent `p[sign]d+`, as Go requires. */
+function parseHexFloat(s: string, i: number, end: number): number | undefined {
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 0;
+  while (i < end && isHexDigit(s.charCodeAt(i))) {
+    mantissa = mantissa * 16 + parseInt(s[i]!, 16);
+    i++;
+    digits++;
+  }
+  if (i < end && s.charCodeAt(i) === C.DOT) {
+    i++;
+    while (i < end && isHexDigit(s.charCodeAt(i))) {
+      mantissa = mantissa * 16 + parseInt(s[i]!, 16);
+      scale -= 4;
+      i++;
+      digits++;
+    }
+  }
+  if (digits === 0 || i >= end || (s.charCodeAt(i) !== C.P_LO && s.charCodeAt(i) !== C.P_UP))
+    return undefined;
+  i++;
+  let expSign = 1;
+  if (i < end && (s.charCodeAt(i) === C.PLUS || s.charCodeAt(i) === C.MINUS)) {
+    if (s.charCodeAt(i) === C.MINUS) expSign = -1;
+    i++;
+  }
+  const expStart = i;
+  while (i < end && isDigit(s.charCodeAt(i))) i++;
+  if (i === expStart || i !== end) return undefined;
+  return finite(mantissa * 2 ** (expSign * Number(s.slice(expStart, end)) + scale));
+}
+
+/** OpenMetrics `number`: a decimal realnumber, [sign] inf/infinity, or nan (case-insensitive). */
+export function parseOpenMetricsNumber(s: string, start: number, end: number): number | undefined {
+  if (start >= end) return undefined;
+  let i = start;
+  const c0 = s.charCodeAt(i);
+  if (c0 === C.PLUS || c0 === C.MINUS) i++;
+  if (decimalEnd(s, i, end) === end) return Number(s.slice(start, end));
+  const sp = special(s.slice(start, end));
+  if (sp !== undefined && !(Number.isNaN(sp) && i !== start)) return sp;
+  return undefined;
+}
+
+/** OpenMetrics timestamps and exemplar timestamps: a decimal realnumber of seconds (no Inf/NaN). */
+export function parseOpenMetricsSeconds(s: string, start: number, end: number): number | undefined {
+  if (start >= end) return undefined;
+  let i = start;
+  const c0 = s.charCodeAt(i);
+  if (c0 === C.PLUS || c0 === C.MINUS) i++;
+  return decimalEnd(s, i, end) === end ? Number(s.slice(start, end)) : undefined;
+}
+
+/** Prometheus text timestamps: a base-10 int64 of milliseconds; beyond 2^53 it cannot be held exactly. */
+export function parseMillis(s: string, start: number, end: number): number | undefined {
+  let i = start;
+  const c0 = s.charCodeAt(i);
+  if (c0 === C.PLUS || c0 === C.MINUS) i++;
+  if (i >= end) return undefined;
+  for (let j = i; j < end; j++) if (!isDigit(s.charCodeAt(j))) return undefined;
+  const v = Number(s.slice(start, end));
+  return Number.isSafeInteger(v) ? v : undefined;
+}

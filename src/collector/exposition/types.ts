@@ -1,0 +1,61 @@
+/** The two exposition formats Overseer reads. */
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
+/** Metric family types of both formats (Prometheus text knows counter, gauge, histogram, summary, untyped). */
+export type MetricType =
+  | 'counter'
+  | 'gauge'
+  | 'histogram'
+  | 'gaugehistogram'
+  | 'summary'
+  | 'stateset'
+  | 'info'
+  | 'unknown'
+  | 'untyped';
+
+/**
+ * Label pairs flattened as [name0, value0, name1, value1, …] in exposition order: cheaper to build than an
+ * object per sample, and the order is what the target sent.
+ */
+export type LabelPairs = string[];
+
+export interface Exemplar {
+  labels: LabelPairs;
+  value: number;
+  /** Milliseconds since the epoch, when the exemplar carried a timestamp. */
+  timestampMs: number | undefined;
+}
+
+export interface Sample {
+  /** Full sample name, e.g. `http_requests_total`, `rpc_seconds_bucket`. */
+  name: string;
+  labels: LabelPairs;
+  value: number;
+  /** Milliseconds since the epoch, when the line carried a timestamp (OpenMetrics seconds are converted). */
+  timestampMs: number | undefined;
+  exemplar: Exemplar | undefined;
+  /** Index into `families` of the family this sample belongs to. */
+  family: number;
+  /** `name{a="1",b="2"}`: labels sorted by name, values escaped. Identifies the series in every map. */
+  series: string;
+}
+
+export interface MetricFamily {
+  /** Family name: for an OpenMetrics counter `foo` (samples `foo_total`), for Prometheus text the TYPE name. */
+  name: string;
+  type: MetricType;
+  help: string | undefined;
+  unit: string | undefined;
+}
+
+export interface Exposition {
+  format: ExpositionFormat;
+  families: MetricFamily[];
+  samples: Sample[];
+}
+
+/** Where and why an exposition is invalid; `line` and `column` are 1-based. */
+export interface ParsePosition {
+  line: number;
+  column: number;
+}
