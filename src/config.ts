@@ -48,7 +48,25 @@ export const configSchema = z.strictObject({
       scrapeTimeout: duration.prefault('10s'),
       targets: z.array(target).default([]),
       fileSd: z.array(z.string().min(1)).default([]),
-      prometheus: z.strictObject({ url }).optional(),
+      /** How often file_sd files are read again even without a change event (Prometheus: 5m). */
+      fileSdRefreshInterval: duration.prefault('5m'),
+      prometheus: z.strictObject({ url, timeout: duration.prefault('10s') }).optional(),
+      /** A larger (uncompressed) body fails the scrape, as Prometheus's body_size_limit. */
+      bodySizeLimit: bytes.prefault('16MiB'),
+      /** More samples in one scrape fail it, as Prometheus's sample_limit. 0: no limit. */
+      sampleLimit: z.number().int().min(0).default(100_000),
+      /** Scrapes in flight at once; the others wait their turn (never more than one per target). */
+      maxConcurrentScrapes: z.number().int().min(1).default(64),
+      /** How much history the in-memory window keeps for rates. */
+      window: duration.prefault('10m'),
+      /** Series the window holds over all targets; new series beyond it are counted and dropped. */
+      maxSeries: z.number().int().min(1).default(500_000),
+      /** The range CPU utilisation is computed over (rate window). */
+      loadWindow: duration.prefault('1m'),
+      /** A target that left discovery (or never answered) is forgotten this long after its last success. */
+      evictAfter: duration.prefault('10m'),
+      /** With no targets and no Prometheus, scrape this machine's own /proc metrics (embedded mode). */
+      selfScrape: z.boolean().default(true),
     })
     .prefault({}),
   alarms: z

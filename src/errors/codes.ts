@@ -4,7 +4,7 @@
  * this in CI. Numbers are never reused: retire a code by deleting it, never by renumbering another.
  *
  * Ranges: 1001xx config · 1002xx database · 1003xx HTTP/auth · 1004xx CLI · 1005xx code scanner ·
- * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry.
+ * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector.
  */
 export const ErrorCodes = {
   CONFIG_FILE_UNREADABLE: 100101,
@@ -42,6 +42,13 @@ export const ErrorCodes = {
   TOKEN_ROLE_INVALID: 100701,
 
   TRACING_START_FAILED: 100801,
+
+  EXPOSITION_FILE_INVALID: 100901,
+  EXPOSITION_FILE_UNREADABLE: 100902,
+  SCRAPE_FAILED: 100903,
+  FILE_SD_INVALID: 100904,
+  PROMETHEUS_QUERY_FAILED: 100905,
+  SCRAPE_SLOT_QUEUE_FULL: 100906,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -11,17 +11,10 @@ const C = {
   D9: 57,
   E_UP: 69,
   E_LO: 101,
-  P_UP: 80,
-  P_LO: 112,
-  X_LO: 120,
 } as const;
 
 function isDigit(c: number): boolean {
   return c >= C.D0 && c <= C.D9;
-}
-
-function isHexDigit(c: number): boolean {
-  return isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
 
 /** Length of the decimal float `[sign] (digits [. digits*] | . digits) [e [sign] digits]` at `s[i..end)`, or -1. */
@@ -70,21 +63,18 @@ function special(token: string): number | undefined {
   }
 }
 
-/** Go's strconv.ParseFloat syntax (Prometheus text 0.0.4): decimal, hex with a p exponent, Inf, NaN. */
+/**
+ * The text format's float, as Prometheus and client_golang parse it: Go's strconv.ParseFloat restricted to
+ * the pre-Go-1.13 forms (no hex floats, no underscores). Decimal, Inf/Infinity with a sign, NaN.
+ */
 export function parseGoFloat(s: string, start: number, end: number): number | undefined {
   if (start >= end) return undefined;
   let i = start;
-  let sign = 1;
   const c0 = s.charCodeAt(i);
   if (c0 === C.PLUS || c0 === C.MINUS) {
-    if (c0 === C.MINUS) sign = -1;
     i++;
   }
   if (decimalEnd(s, i, end) === end) return finite(Number(s.slice(start, end)));
-  if (i + 1 < end && s.charCodeAt(i) === C.D0 && (s.charCodeAt(i + 1) | 32) === C.X_LO) {
-    const hex = parseHexFloat(s, i + 2, end);
-    return hex === undefined ? undefined : sign * hex;
-  }
   const sp = special(s.slice(start, end));
   // Go accepts a sign before Inf but not before NaN.
   if (sp !== undefined && !(Number.isNaN(sp) && i !== start)) return sp;
@@ -94,39 +84,6 @@ export function parseGoFloat(s: string, start: number, end: number): number | un
 /** Go's ParseFloat refuses a literal beyond the float64 range (ErrRange) instead of rounding it to Inf. */
 function finite(v: number): number | undefined {
   return Number.isFinite(v) ? v : undefined;
-}
-
-/** Hex mantissa `h* [. h*]` with a mandatory binary exponent `p[sign]d+`, as Go requires. */
-function parseHexFloat(s: string, i: number, end: number): number | undefined {
-  let mantissa = 0;
-  let digits = 0;
-  let scale = 0;
-  while (i < end && isHexDigit(s.charCodeAt(i))) {
-    mantissa = mantissa * 16 + parseInt(s[i]!, 16);
-    i++;
-    digits++;
-  }
-  if (i < end && s.charCodeAt(i) === C.DOT) {
-    i++;
-    while (i < end && isHexDigit(s.charCodeAt(i))) {
-      mantissa = mantissa * 16 + parseInt(s[i]!, 16);
-      scale -= 4;
-      i++;
-      digits++;
-    }
-  }
-  if (digits === 0 || i >= end || (s.charCodeAt(i) !== C.P_LO && s.charCodeAt(i) !== C.P_UP))
-    return undefined;
-  i++;
-  let expSign = 1;
-  if (i < end && (s.charCodeAt(i) === C.PLUS || s.charCodeAt(i) === C.MINUS)) {
-    if (s.charCodeAt(i) === C.MINUS) expSign = -1;
-    i++;
-  }
-  const expStart = i;
-  while (i < end && isDigit(s.charCodeAt(i))) i++;
-  if (i === expStart || i !== end) return undefined;
-  return finite(mantissa * 2 ** (expSign * Number(s.slice(expStart, end)) + scale));
 }
 
 /** OpenMetrics `number`: a decimal realnumber, [sign] inf/infinity, or nan (case-insensitive). */

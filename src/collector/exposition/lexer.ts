@@ -51,6 +51,7 @@ export class Lexer {
     readonly text: string,
     private readonly blanks: boolean,
     private readonly trailingComma: boolean,
+    private readonly keepUnknownEscapes = false,
   ) {}
 
   fail(reason: string, at: number): never {
@@ -126,7 +127,11 @@ export class Lexer {
         if (v === BACKSLASH) {
           const e = s.charCodeAt(i + 1);
           if (e !== BACKSLASH && e !== QUOTE && e !== 110) {
-            this.fail(`invalid escape sequence '\\${s[i + 1] ?? ''}' in value of label "${name}"`, i);
+            // OpenMetrics keeps an undefined escape as written (`C:\tmp`); the text format refuses it.
+            if (!this.keepUnknownEscapes || e === LF || Number.isNaN(e)) {
+              this.fail(`invalid escape sequence '\\${s[i + 1] ?? ''}' in value of label "${name}"`, i);
+            }
+            canonical = false;
           }
           escaped = true;
           i += 2;
@@ -173,9 +178,9 @@ function unescapeLabelValue(raw: string): string {
   let from = 0;
   for (let i = 0; i < raw.length; i++) {
     if (raw.charCodeAt(i) !== BACKSLASH) continue;
-    out += raw.slice(from, i);
     const e = raw[i + 1];
-    out += e === 'n' ? '\n' : e;
+    if (e !== 'n' && e !== '\\' && e !== '"') continue; // kept as written (OpenMetrics only)
+    out += raw.slice(from, i) + (e === 'n' ? '\n' : e);
     i++;
     from = i + 1;
   }

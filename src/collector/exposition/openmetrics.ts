@@ -21,7 +21,7 @@ const MAX_EXEMPLAR_LABEL_CHARS = 128;
 
 /** OpenMetrics 1.0 text: strict line grammar, metadata before samples, no interleaving, `# EOF` last. */
 export function parseOpenMetrics(text: string): Exposition {
-  const lx: Lexer = new Lexer(text, false, false);
+  const lx: Lexer = new Lexer(text, false, false, true);
   const families: MetricFamily[] = [];
   const samples: Sample[] = [];
   const byName = new Map<string, number>();
@@ -116,7 +116,9 @@ export function parseOpenMetrics(text: string): Exposition {
     if (keyword === 'HELP') {
       if (fam.helped) lx.fail(`second HELP for metric family "${name}"`, lx.lineStart);
       fam.helped = true;
-      family.help = unescape(rest, eol);
+      // An empty HELP or UNIT counts as no metadata line at all (OpenMetrics 1.0).
+      const help = unescape(rest, eol);
+      family.help = help === '' ? undefined : help;
     } else if (keyword === 'TYPE') {
       if (fam.typed) lx.fail(`second TYPE for metric family "${name}"`, lx.lineStart);
       const type = text.slice(rest, eol);
@@ -139,7 +141,7 @@ export function parseOpenMetrics(text: string): Exposition {
         lx.fail(`metric family "${name}" must end in "_${unit}" to have unit "${unit}"`, rest);
       if (fam.type === 'info' || fam.type === 'stateset') lx.fail(`a ${fam.type} cannot have a unit`, rest);
       fam.united = true;
-      family.unit = unit;
+      family.unit = unit === '' ? undefined : unit;
     }
   }
 
@@ -148,7 +150,8 @@ export function parseOpenMetrics(text: string): Exposition {
     if (fam !== undefined && name.startsWith(fam.name)) {
       const suffix = name.slice(fam.name.length);
       if (SUFFIXES[fam.type]!.includes(suffix)) return { fam, suffix };
-      if (fam.typed && (suffix === '' || suffix.startsWith('_'))) {
+      // A bare family name that its type does not allow is an error; any other name starts a new family.
+      if (fam.typed && suffix === '') {
         const allowed = SUFFIXES[fam.type]!.map((s) => fam.name + s).join(', ');
         lx.fail(
           `sample "${name}" does not belong to ${fam.type} family "${fam.name}" (expected ${allowed})`,

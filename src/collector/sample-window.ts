@@ -1,0 +1,242 @@
+import type { LabelPairs, Sample } from './exposition/types.js';
+
+/** One series of one target, as the window holds it. */
+export interface WindowRow {
+  series: string;
+  name: string;
+  labels: LabelPairs;
+}
+
+export interface Point {
+  t: number;
+  v: number;
+}
+
+export interface AppendResult {
+  /** Series seen for the first time (or again after they aged out). */
+  created: number;
+  /** Series not stored because the window is full (maxSeries). */
+  dropped: number;
+}
+
+/**
+ * The samples of one target: a ring of the last `slots` scrapes. Values sit in one Float64Array
+ * (row-major, `slots` per row) and scrape times in another, so 1,000 targets × 800 series cost about
+ * 8 bytes a sample and no object per sample. A series missing from a scrape gets Prometheus's stale
+ * marker (a NaN with a payload no real sample has) in that slot.
+ */
+class TargetRing {
+  readonly index = new Map<string, number>();
+  readonly rows: (WindowRow | undefined)[] = [];
+  readonly byName = new Map<string, number[]>();
+  readonly times: Float64Array;
+  values: Float64Array;
+  words: Uint32Array;
+  lastSeen: Int32Array;
+  readonly free: number[] = [];
+  /** Number of scrapes appended; slot of scrape k is k % slots. */
+  seq = 0;
+
+  constructor(readonly slots: number) {
+    this.times = new Float64Array(slots).fill(NaN);
+    this.values = new Float64Array(0);
+    this.words = new Uint32Array(this.values.buffer);
+    this.lastSeen = new Int32Array(0);
+  }
+
+  grow(): void {
+    const rows = Math.max(64, this.lastSeen.length * 2);
+    const values = new Float64Array(rows * this.slots);
+    values.set(this.values);
+    const lastSeen = new Int32Array(rows).fill(-1);
+    lastSeen.set(this.lastSeen);
+    this.values = values;
+    this.words = new Uint32Array(values.buffer);
+    this.lastSeen = lastSeen;
+  }
+
+  get live(): number {
+    return this.index.size;
+  }
+}
+
+// Prometheus's StaleNaN: 0x7ff0000000000002, little-endian words.
+const STALE_LO = 2;
+const STALE_HI = 0x7ff00000;
+
+export interface SampleWindowOptions {
+  /** How long history is kept, and the scrape interval: together they size the ring. */
+  windowMs: number;
+  intervalMs: number;
+  maxSeries: number;
+}
+
+export class SampleWindow {
+  private readonly targets = new Map<string, TargetRing>();
+  private readonly slots: number;
+  private series = 0;
+  private droppedTotal = 0;
+
+  constructor(private readonly opts: SampleWindowOptions) {
+    this.slots = Math.max(2, Math.ceil(opts.windowMs / opts.intervalMs) + 1);
+  }
+
+  /** Series held over all targets. */
+  get seriesCount(): number {
+    return this.series;
+  }
+
+  get dropped(): number {
+    return this.droppedTotal;
+  }
+
+  /** Bytes of sample storage allocated (values and bookkeeping), for the memory gauge. */
+  get bytes(): number {
+    let total = 0;
+    for (const r of this.targets.values())
+      total += r.values.byteLength + r.lastSeen.byteLength + r.times.byteLength;
+    return total;
+  }
+
+  /** Records one successful scrape; series absent from it get a stale marker. */
+  append(targetId: string, tMs: number, samples: readonly Sample[]): AppendResult {
+    let ring = this.targets.get(targetId);
+    if (ring === undefined) {
+      ring = new TargetRing(this.slots);
+      this.targets.set(targetId, ring);
+    }
+    const seq = ring.seq;
+    const slot = seq % this.slots;
+    ring.times[slot] = tMs;
+    let created = 0;
+    let dropped = 0;
+    for (const s of samples) {
+      let row = ring.index.get(s.series);
+      if (row === undefined) {
+        if (this.series >= this.opts.maxSeries) {
+          dropped++;
+          continue;
+        }
+        row = this.addRow(ring, s);
+        created++;
+      }
+      ring.values[row * this.slots + slot] = s.value;
+      ring.lastSeen[row] = seq;
+    }
+    this.droppedTotal += dropped;
+    this.sweep(ring, seq, slot);
+    ring.seq++;
+    return { created, dropped };
+  }
+
+  /** A failed scrape: every series of the target is stale from now on (as Prometheus marks it). */
+  appendFailure(targetId: string, tMs: number): void {
+    this.append(targetId, tMs, []);
+  }
+
+  /** Forgets a target and all its series. */
+  drop(targetId: string): void {
+    const ring = this.targets.get(targetId);
+    if (ring === undefined) return;
+    this.series -= ring.live;
+    this.targets.delete(targetId);
+  }
+
+  /** Rows of one metric name of a target. */
+  rows(targetId: string, name: string): WindowRow[] {
+    const ring = this.targets.get(targetId);
+    const rows = ring?.byName.get(name);
+    if (ring === undefined || rows === undefined) return [];
+    return rows.map((r) => ring.rows[r]!);
+  }
+
+  /** Points of a series at or after `sinceMs`, oldest first, without stale markers. */
+  points(targetId: string, series: string, sinceMs: number): Point[] {
+    const ring = this.targets.get(targetId);
+    const row = ring?.index.get(series);
+    if (ring === undefined || row === undefined) return [];
+    const out: Point[] = [];
+    const n = Math.min(ring.seq, this.slots);
+    for (let k = ring.seq - n; k < ring.seq; k++) {
+      const slot = k % this.slots;
+      const t = ring.times[slot]!;
+      if (!(t >= sinceMs)) continue;
+      const i = row * this.slots + slot;
+      if (ring.words[2 * i] === STALE_LO && ring.words[2 * i + 1] === STALE_HI) continue;
+      out.push({ t, v: ring.values[i]! });
+    }
+    return out;
+  }
+
+  /** The value a series had in the target's latest scrape, or undefined when it was absent (stale). */
+  latest(targetId: string, series: string): number | undefined {
+    const ring = this.targets.get(targetId);
+    const row = ring?.index.get(series);
+    if (ring === undefined || row === undefined || ring.seq === 0 || ring.lastSeen[row] !== ring.seq - 1) {
+      return undefined;
+    }
+    return ring.values[row * this.slots + ((ring.seq - 1) % this.slots)];
+  }
+
+  /** Every series present in the target's latest scrape with its value. */
+  latestScrape(targetId: string): Array<{ row: WindowRow; value: number }> {
+    const ring = this.targets.get(targetId);
+    if (ring === undefined || ring.seq === 0) return [];
+    const seq = ring.seq - 1;
+    const slot = seq % this.slots;
+    const out: Array<{ row: WindowRow; value: number }> = [];
+    ring.rows.forEach((row, r) => {
+      if (row !== undefined && ring.lastSeen[r] === seq)
+        out.push({ row, value: ring.values[r * this.slots + slot]! });
+    });
+    return out;
+  }
+
+  /** Time of the target's latest append. */
+  lastTime(targetId: string): number | undefined {
+    const ring = this.targets.get(targetId);
+    return ring === undefined || ring.seq === 0 ? undefined : ring.times[(ring.seq - 1) % this.slots];
+  }
+
+  private addRow(ring: TargetRing, s: Sample): number {
+    let row = ring.free.pop();
+    if (row === undefined) {
+      row = ring.rows.length;
+      if (row >= ring.lastSeen.length) ring.grow();
+      ring.rows.push(undefined);
+    }
+    ring.rows[row] = { series: s.series, name: s.name, labels: s.labels };
+    ring.index.set(s.series, row);
+    const list = ring.byName.get(s.name);
+    if (list === undefined) ring.byName.set(s.name, [row]);
+    else list.push(row);
+    // Slots from before the series existed read as stale, not as leftovers of a freed row.
+    for (let k = 0; k < this.slots; k++) this.markStale(ring, row, k);
+    this.series++;
+    return row;
+  }
+
+  /** Stale markers for rows absent from this scrape; rows absent for a whole window are freed. */
+  private sweep(ring: TargetRing, seq: number, slot: number): void {
+    for (let r = 0; r < ring.rows.length; r++) {
+      const row = ring.rows[r];
+      if (row === undefined || ring.lastSeen[r] === seq) continue;
+      this.markStale(ring, r, slot);
+      if (seq - ring.lastSeen[r]! >= this.slots) {
+        ring.rows[r] = undefined;
+        ring.index.delete(row.series);
+        const list = ring.byName.get(row.name)!;
+        list.splice(list.indexOf(r), 1);
+        if (list.length === 0) ring.byName.delete(row.name);
+        ring.free.push(r);
+        this.series--;
+      }
+    }
+  }
+
+  private markStale(ring: TargetRing, row: number, slot: number): void {
+    const i = row * this.slots + slot;
+    ring.words[2 * i] = STALE_LO;
+    ring.words[2 * i + 1] = STALE_HI;
+  }
+}
