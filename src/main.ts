@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { Collector } from './collector/collector.js';
+import { collectorRoutes, selfNodeMetricsRoute } from './collector/routes.js';
 import { AuditLog } from './db/audit-log.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
@@ -23,6 +25,7 @@ export interface RunningOverseer {
   database: { kind: 'postgres' | 'pglite'; where: string };
   db: Kysely<Database>;
   registry: Registry;
+  collector: Collector;
   stop(): Promise<StopReport>;
 }
 
@@ -33,8 +36,8 @@ export interface StartDeps {
 
 /**
  * The composition root: the only place that knows every component. Start order (each step needs the ones
- * before it): tracing → metrics registry → database → migrations → tokens + admin token → HTTP → (area
- * components) → ready. Stop runs the same list in reverse. If any step fails, what already started is
+ * before it): tracing → metrics registry → database → migrations → tokens + admin token → HTTP → collector
+ * → (other area components) → ready. Stop runs the same list in reverse. If any step fails, what already started is
  * stopped again and the error is thrown: nothing is left half-started.
  */
 export async function startOverseer(config: Config, deps: StartDeps): Promise<RunningOverseer> {
@@ -87,13 +90,24 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     const audit = new AuditLog({ db: opened.db });
     const adminTokenFile = await ensureAdminToken({ dataDir: config.dataDir, tokens, logger });
 
+    // Area components are built before HTTP (their routes are mounted on it) and started after it.
+    let selfUrl = '';
+    const collector = new Collector({
+      config: config.collector,
+      registry,
+      logger: logger.child({ component: 'collector' }),
+      clock,
+      selfUrl: () => selfUrl,
+    });
+
     const app = createApp({
       registry,
       logger: logger.child({ component: 'http' }),
       tokens,
       tracer: tracing.tracer,
       readiness: { notReadyReason: () => notReady },
-      routes: [tokenRoutes({ tokens, audit })],
+      routes: [tokenRoutes({ tokens, audit }), collectorRoutes(collector)],
+      publicRoutes: [selfNodeMetricsRoute(collector)],
     });
     const http = new HttpServer({
       app,
@@ -101,8 +115,11 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       logger: logger.child({ component: 'http' }),
     });
     await lifecycle.start(http);
-    // Area components (collector, alarms, logs, billing, capacity) start here, after HTTP so /healthz
-    // answers while they start, and before "ready".
+    selfUrl = http.url;
+    // Area components start after HTTP (so /healthz answers while they start, and the collector can scrape
+    // this process's own node metrics) and before "ready": collector → (alarms, logs, billing, capacity).
+    notReady = 'starting collector';
+    await inSpan(tracing.tracer, 'startup.collector', () => lifecycle.start(collector));
 
     notReady = undefined;
     logger.info({ url: http.url, components: lifecycle.names }, 'ready');
@@ -112,6 +129,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       database: { kind: opened.kind, where: opened.where },
       db: opened.db,
       registry,
+      collector,
       stop: async () => {
         notReady = 'stopping';
         return lifecycle.stop();

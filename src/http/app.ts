@@ -23,9 +23,11 @@ export interface AppDeps {
   tracer: Tracer;
   /** Mounts the API routes of each area under /api/v1 (already authenticated). */
   routes: ReadonlyArray<(api: Hono<AppEnv>) => void>;
+  /** Paths outside /api that need no token (like /metrics), e.g. the embedded node metrics. */
+  publicRoutes?: ReadonlyArray<(app: Hono<AppEnv>) => void>;
 }
 
-const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/metrics/node']);
 
 /** The route pattern that answered (bounded cardinality for metrics and span names), or "unmatched". */
 function routeOf(c: Context<AppEnv, any, any>): string {
@@ -87,6 +89,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const body = await deps.registry.metrics();
     return c.body(body, 200, { 'content-type': deps.registry.contentType });
   });
+
+  for (const mount of deps.publicRoutes ?? []) mount(app);
 
   // Registered before any API route so it runs first for every /api path, existing or not.
   app.use('/api/*', authenticate(deps.tokens));

@@ -52,8 +52,8 @@ function typeOf(token: string): MetricType | undefined {
  * Canonical lines take a fast path (prometheus-fast.ts); anything else, and every error, goes through the
  * full grammar here.
  */
-export function parsePrometheusText(text: string): Exposition {
-  return new PromTextParser(text).run();
+export function parsePrometheusText(text: string, opts: { fastPath?: boolean } = {}): Exposition {
+  return new PromTextParser(text, opts.fastPath ?? true).run();
 }
 
 export class PromTextParser {
@@ -67,7 +67,10 @@ export class PromTextParser {
   private sorted = true;
   private lastFamily = '';
 
-  constructor(readonly text: string) {
+  constructor(
+    readonly text: string,
+    private readonly fastPath = true,
+  ) {
     this.lx = new Lexer(text, true, true);
   }
 
@@ -78,7 +81,11 @@ export class PromTextParser {
     let pos = 0;
     while (pos < len) {
       lx.lineStart = pos;
-      const next = text.charCodeAt(pos) === CHAR.HASH ? fastComment(this, pos) : fastSample(this, pos);
+      const next = !this.fastPath
+        ? -1
+        : text.charCodeAt(pos) === CHAR.HASH
+          ? fastComment(this, pos)
+          : fastSample(this, pos);
       if (next >= 0) {
         pos = next;
         lx.line++;

@@ -1,0 +1,24 @@
+/** Load of one host, as `GET /api/v1/hosts` serves it and capacity planning reads it. */
+export interface HostLoad {
+  host: string;
+  /** CPU utilisation 0..1 over the load window; null until two scrapes are in it. */
+  cpu: number | null;
+  /** 1 − available/total memory, 0..1. */
+  memory: number | null;
+  load1: number | null;
+  up: boolean;
+  /** Last scrape of the host's node metrics, RFC 3339. */
+  lastScrape: string | null;
+  /** Target labels of the node metrics target (job, instance, host, …). */
+  labels: Record<string, string>;
+  source: 'scrape' | 'prometheus';
+  /** Seconds of history the CPU ratio covers. */
+  cpuWindowSeconds: number | null;
+  memorySource: 'MemAvailable' | 'MemFree+Buffers+Cached' | null;
+}
+
+/** Where host load comes from: Overseer's own scrapes, or a Prometheus server's query API. */
+export interface MetricsSource {
+  readonly kind: HostLoad['source'];
+  hosts(): Promise<HostLoad[]>;
+}
