@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { codesCommand } from './cli/codes.js';
+import { collectorCommands } from './cli/collector.js';
 import { configCommand } from './cli/config-check.js';
 import type { CliContext } from './cli/context.js';
+import { metricsCommands } from './cli/metrics.js';
 import { processOutput } from './cli/output.js';
 import { serveCommand } from './cli/serve.js';
 import { tokenCommands } from './cli/tokens.js';
@@ -30,6 +32,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     .configureOutput({ writeOut: (s) => ctx.output.out(s), writeErr: (s) => ctx.output.err(s) });
   serveCommand(program, ctx, setExit);
   codesCommand(program, ctx, setExit);
+  metricsCommands(program, ctx, setExit);
+  collectorCommands(program, ctx);
   tokenCommands(program, ctx);
   configCommand(program, ctx);
   // Subcommands inherit exit/usage behaviour so `overseer codes scan --bogus` fails like `overseer --bogus`.

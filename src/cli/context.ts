@@ -9,6 +9,8 @@ export interface CliContext {
   output: Output;
   /** Takes over SIGTERM/SIGINT and resolves with the first one; `serve` waits on it. */
   stopSignal: () => Promise<string>;
+  /** Reads standard input (for `-` file arguments); tests inject it. Defaults to process.stdin. */
+  stdin?: () => Promise<Buffer>;
 }
 
 export interface GlobalOptions {
