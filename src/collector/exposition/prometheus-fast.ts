@@ -139,7 +139,7 @@ export function fastSample(p: PromTextParser, at: number): number {
     timestampMs = parseMillis(text, valueEnd + 1, eol);
     if (timestampMs === undefined) return -1;
   }
-  p.accept(fam, name, labels, series, value, timestampMs, at);
+  p.accept(fam, name, labels, true, series, value, timestampMs, at);
   return eol + 1;
 }
 

@@ -14,8 +14,8 @@ export interface OpenFamily {
   /** Index in `samples` of the family's first sample. */
   first: number;
   samples: number;
-  /** Last series, while every series so far came in increasing order (then no duplicate is possible). */
-  last: string;
+  /** Sample name of the previous sample, while (name, labels) have been increasing. */
+  lastName: string;
   /** Once order breaks: every series of the family, to find duplicates. */
   seen: Set<string> | undefined;
   /** Labels of the family's previous sample: the next one usually repeats their names. */
@@ -146,7 +146,7 @@ export class PromTextParser {
       owned: NONE,
       first: this.samples.length,
       samples: 0,
-      last: '',
+      lastName: '',
       seen: undefined,
       lastLabels: [],
     });
@@ -258,13 +258,14 @@ export class PromTextParser {
       }
       fam = this.open(name, nameStart);
     }
-    this.accept(fam, name, labels, series, value, timestampMs, nameStart);
+    this.accept(fam, name, labels, sortedNames(labels), series, value, timestampMs, nameStart);
   }
 
   accept(
     fam: OpenFamily,
     name: string,
     labels: LabelPairs,
+    sorted: boolean,
     series: string,
     value: number,
     timestampMs: number | undefined,
@@ -272,7 +273,7 @@ export class PromTextParser {
   ): void {
     if (fam.type === 'histogram' && name === fam.owned[0]) this.checkBound(labels, 'le', name, at);
     else if (fam.type === 'summary' && name === fam.name) this.checkBound(labels, 'quantile', name, at);
-    this.unique(fam, series, at);
+    this.unique(fam, name, labels, sorted, series, at);
     fam.samples++;
     fam.lastLabels = labels;
     this.samples.push({ name, labels, value, timestampMs, exemplar: undefined, family: fam.index, series });
@@ -280,12 +281,20 @@ export class PromTextParser {
 
   /**
    * A duplicate can only be inside one family (families are contiguous and own their names). Exporters
-   * emit series sorted, so a strictly increasing run needs one comparison per sample, not a hash set.
+   * emit series sorted, so while (name, labels) strictly increase — compared pair by pair, where the names
+   * are usually the same string objects — no duplicate is possible and no hash set is needed.
    */
-  private unique(fam: OpenFamily, series: string, at: number): void {
+  private unique(
+    fam: OpenFamily,
+    name: string,
+    labels: LabelPairs,
+    sorted: boolean,
+    series: string,
+    at: number,
+  ): void {
     if (fam.seen === undefined) {
-      if (series > fam.last) {
-        fam.last = series;
+      if (sorted && (fam.samples === 0 || after(fam.lastName, fam.lastLabels, name, labels))) {
+        fam.lastName = name;
         return;
       }
       fam.seen = new Set();
@@ -328,6 +337,23 @@ export class PromTextParser {
     }
     return out + text.slice(from, eol);
   }
+}
+
+/** Strict pair-by-pair order of (name, labels); labels with sorted names, so equal sets are equal lists. */
+function after(prevName: string, prev: LabelPairs, name: string, cur: LabelPairs): boolean {
+  if (name !== prevName) return name > prevName;
+  const n = Math.min(prev.length, cur.length);
+  for (let i = 0; i < n; i++) {
+    const a = prev[i]!;
+    const b = cur[i]!;
+    if (a !== b) return b > a;
+  }
+  return cur.length > prev.length;
+}
+
+function sortedNames(labels: LabelPairs): boolean {
+  for (let i = 2; i < labels.length; i += 2) if (!(labels[i - 2]! < labels[i]!)) return false;
+  return true;
 }
 
 function isBlank(c: number): boolean {
