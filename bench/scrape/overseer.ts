@@ -11,6 +11,10 @@ import type { ScrapeSettings } from './settings.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+function nodeArgs(): string[] {
+  return (process.env.BENCH_OVERSEER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 /** Overseer itself (`overseer serve`, built dist/) scraping the same targets. */
 export function overseerSpec(settings: ScrapeSettings, ports: number[]): ScraperSpec {
   return {
@@ -40,7 +44,8 @@ export function overseerSpec(settings: ScrapeSettings, ports: number[]): Scraper
         Object.entries(process.env).filter(([k]) => !k.startsWith('OVERSEER_') && k !== 'DATABASE_URL'),
       );
       const child = track(
-        spawn(process.execPath, ['bin/overseer.js', 'serve', '--config', configFile], {
+        // BENCH_OVERSEER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service.
+        spawn(process.execPath, [...nodeArgs(), 'bin/overseer.js', 'serve', '--config', configFile], {
           cwd: ROOT,
           env,
           stdio: ['ignore', log, log],

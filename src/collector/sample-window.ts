@@ -17,6 +17,8 @@ export interface AppendResult {
   created: number;
   /** Series not stored because the window is full (maxSeries). */
   dropped: number;
+  /** A series that appeared twice: the scrape was not recorded. */
+  duplicate: string | undefined;
 }
 
 /**
@@ -33,6 +35,11 @@ class TargetRing {
   values: Float64Array;
   words: Uint32Array;
   lastSeen: Int32Array;
+  /** Per row, the append call that last looked it up (finds a series twice in one scrape). */
+  mark: Int32Array;
+  epoch = 0;
+  /** Row of each sample of the scrape being appended. */
+  scratch = new Int32Array(0);
   readonly free: number[] = [];
   /** Number of scrapes appended; slot of scrape k is k % slots. */
   seq = 0;
@@ -42,6 +49,7 @@ class TargetRing {
     this.values = new Float64Array(0);
     this.words = new Uint32Array(this.values.buffer);
     this.lastSeen = new Int32Array(0);
+    this.mark = new Int32Array(0);
   }
 
   grow(): void {
@@ -50,9 +58,12 @@ class TargetRing {
     values.set(this.values);
     const lastSeen = new Int32Array(rows).fill(-1);
     lastSeen.set(this.lastSeen);
+    const mark = new Int32Array(rows);
+    mark.set(this.mark);
     this.values = values;
     this.words = new Uint32Array(values.buffer);
     this.lastSeen = lastSeen;
+    this.mark = mark;
   }
 
   get live(): number {
@@ -98,35 +109,52 @@ export class SampleWindow {
     return total;
   }
 
-  /** Records one successful scrape; series absent from it get a stale marker. */
+  /**
+   * Records one successful scrape; series absent from it get a stale marker. A series twice in one scrape
+   * is found here, in the lookup every sample needs anyway (the parser is told not to hash them again):
+   * then nothing of the scrape is recorded and `duplicate` names the series.
+   */
   append(targetId: string, tMs: number, samples: readonly Sample[]): AppendResult {
     let ring = this.targets.get(targetId);
     if (ring === undefined) {
       ring = new TargetRing(this.slots);
       this.targets.set(targetId, ring);
     }
-    const seq = ring.seq;
-    const slot = seq % this.slots;
-    ring.times[slot] = tMs;
+    const epoch = ++ring.epoch;
+    if (ring.scratch.length < samples.length) ring.scratch = new Int32Array(samples.length * 2);
+    const rows = ring.scratch;
     let created = 0;
     let dropped = 0;
-    for (const s of samples) {
+    for (let k = 0; k < samples.length; k++) {
+      const s = samples[k]!;
       let row = ring.index.get(s.series);
       if (row === undefined) {
         if (this.series >= this.opts.maxSeries) {
           dropped++;
+          rows[k] = -1;
           continue;
         }
         row = this.addRow(ring, s);
         created++;
+      } else if (ring.mark[row] === epoch) {
+        return { created, dropped, duplicate: s.series };
       }
-      ring.values[row * this.slots + slot] = s.value;
+      ring.mark[row] = epoch;
+      rows[k] = row;
+    }
+    const seq = ring.seq;
+    const slot = seq % this.slots;
+    ring.times[slot] = tMs;
+    for (let k = 0; k < samples.length; k++) {
+      const row = rows[k]!;
+      if (row < 0) continue;
+      ring.values[row * this.slots + slot] = samples[k]!.value;
       ring.lastSeen[row] = seq;
     }
     this.droppedTotal += dropped;
     this.sweep(ring, seq, slot);
     ring.seq++;
-    return { created, dropped };
+    return { created, dropped, duplicate: undefined };
   }
 
   /** A failed scrape: every series of the target is stale from now on (as Prometheus marks it). */

@@ -199,6 +199,7 @@ export function seriesKey(name: string, labels: LabelPairs): string {
 }
 
 export function escapeLabelValue(v: string): string {
+  if (!v.includes('\\') && !v.includes('"') && !v.includes('\n')) return v;
   return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 

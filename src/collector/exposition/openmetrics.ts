@@ -1,7 +1,15 @@
 import { parseOpenMetricsNumber, parseOpenMetricsSeconds } from './float.js';
 import { CHAR, Lexer, seriesKey } from './lexer.js';
 import { exemplarAllowed, OPENMETRICS_TYPES, PointCheck, pointLabel, SUFFIXES } from './openmetrics-rules.js';
-import type { Exemplar, Exposition, LabelPairs, MetricFamily, MetricType, Sample } from './types.js';
+import type {
+  Exemplar,
+  Exposition,
+  ParseOptions,
+  LabelPairs,
+  MetricFamily,
+  MetricType,
+  Sample,
+} from './types.js';
 
 interface OpenFamily {
   index: number;
@@ -20,7 +28,8 @@ interface OpenFamily {
 const MAX_EXEMPLAR_LABEL_CHARS = 128;
 
 /** OpenMetrics 1.0 text: strict line grammar, metadata before samples, no interleaving, `# EOF` last. */
-export function parseOpenMetrics(text: string): Exposition {
+export function parseOpenMetrics(text: string, opts: ParseOptions = {}): Exposition {
+  const checkDuplicates = opts.checkDuplicates ?? true;
   const lx: Lexer = new Lexer(text, false, false, true);
   const families: MetricFamily[] = [];
   const samples: Sample[] = [];
@@ -219,8 +228,10 @@ export function parseOpenMetrics(text: string): Exposition {
     }
     const bad = fam.check!.add(suffix, labels, value);
     if (bad !== undefined) lx.fail(bad, valueAt);
-    if (seen.has(series)) lx.fail(`duplicate series ${series}`, nameStart);
-    seen.add(series);
+    if (checkDuplicates) {
+      if (seen.has(series)) lx.fail(`duplicate series ${series}`, nameStart);
+      seen.add(series);
+    }
     fam.samples++;
     samples.push({ name, labels, value, timestampMs, exemplar, family: fam.index, series });
   }

@@ -88,12 +88,15 @@ export function fastSample(p: PromTextParser, at: number): number {
 
   let labels: LabelPairs;
   let series: string;
+  let sorted = true;
   if (c === LBRACE) {
     labels = [];
     const previous = fam.lastLabels;
     i++;
     for (;;) {
       const n = labels.length;
+      if (n >= PAIRS.length) return -1;
+      const pairStart = i;
       const known = previous[n];
       let labelName: string;
       if (
@@ -110,12 +113,13 @@ export function fastSample(p: PromTextParser, at: number): number {
         if (text.charCodeAt(i) !== EQUALS) return -1;
         labelName = text.slice(start, i);
       }
-      // Sorted and distinct, so the raw text is the canonical series key.
-      if (n > 0 && !(labels[n - 2]! < labelName)) return -1;
+      if (n > 0 && !(labels[n - 2]! < labelName)) sorted = false;
       if (text.charCodeAt(i + 1) !== QUOTE) return -1;
       const close = text.indexOf('"', i + 2);
       if (close < 0 || close > eol || p.backslashIn(i + 2, close)) return -1;
       labels.push(labelName, text.slice(i + 2, close));
+      PAIRS[n] = pairStart;
+      PAIRS[n + 1] = close + 1;
       i = close + 1;
       c = text.charCodeAt(i);
       if (c === RBRACE) break;
@@ -123,7 +127,10 @@ export function fastSample(p: PromTextParser, at: number): number {
       i++;
     }
     i++;
-    series = text.slice(at, i);
+    // Sorted: the raw text is the canonical key. Not sorted (client_golang puts `le` last): the key is
+    // rebuilt from the raw `name="value"` slices in name order; values have no escapes on this path.
+    series = sorted ? text.slice(at, i) : keyFromPairs(text, name, labels);
+    if (series === '') return -1;
   } else {
     labels = [];
     series = name;
@@ -139,8 +146,35 @@ export function fastSample(p: PromTextParser, at: number): number {
     timestampMs = parseMillis(text, valueEnd + 1, eol);
     if (timestampMs === undefined) return -1;
   }
-  p.accept(fam, name, labels, true, series, value, timestampMs, at);
+  p.accept(fam, name, labels, sorted, series, value, timestampMs, at);
   return eol + 1;
+}
+
+/** Start and end of each raw `name="value"` pair of the line being read (no line has more than 32 labels here). */
+const PAIRS = new Int32Array(64);
+
+const ORDER = new Int32Array(32);
+
+/** `name{…}` with the pairs in label-name order; '' when a name repeats (the full parser reports it). */
+function keyFromPairs(text: string, name: string, labels: LabelPairs): string {
+  let m = 0;
+  for (let k = 0; k < labels.length; k += 2) {
+    // Insertion sort: a handful of labels, nearly sorted.
+    let j = m;
+    while (j > 0 && labels[ORDER[j - 1]!]! > labels[k]!) {
+      ORDER[j] = ORDER[j - 1]!;
+      j--;
+    }
+    if (j > 0 && labels[ORDER[j - 1]!] === labels[k]) return '';
+    ORDER[j] = k;
+    m++;
+  }
+  let key = `${name}{`;
+  for (let j = 0; j < m; j++) {
+    const k = ORDER[j]!;
+    key += (j === 0 ? '' : ',') + text.slice(PAIRS[k]!, PAIRS[k + 1]!);
+  }
+  return `${key}}`;
 }
 
 /**

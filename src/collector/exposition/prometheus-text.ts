@@ -1,7 +1,8 @@
 import { parseGoFloat, parseMillis } from './float.js';
 import { CHAR, Lexer, seriesKey } from './lexer.js';
 import { fastComment, fastSample } from './prometheus-fast.js';
-import type { Exposition, LabelPairs, MetricFamily, MetricType, Sample } from './types.js';
+import { follows, groupSorted, pointLabelOf } from './series-order.js';
+import type { Exposition, LabelPairs, MetricFamily, MetricType, ParseOptions, Sample } from './types.js';
 
 export interface OpenFamily {
   index: number;
@@ -52,8 +53,11 @@ function typeOf(token: string): MetricType | undefined {
  * Canonical lines take a fast path (prometheus-fast.ts); anything else, and every error, goes through the
  * full grammar here.
  */
-export function parsePrometheusText(text: string, opts: { fastPath?: boolean } = {}): Exposition {
-  return new PromTextParser(text, opts.fastPath ?? true).run();
+export function parsePrometheusText(
+  text: string,
+  opts: ParseOptions & { fastPath?: boolean } = {},
+): Exposition {
+  return new PromTextParser(text, opts.fastPath ?? true, opts.checkDuplicates ?? true).run();
 }
 
 export class PromTextParser {
@@ -70,6 +74,7 @@ export class PromTextParser {
   constructor(
     readonly text: string,
     private readonly fastPath = true,
+    private readonly checkDuplicates = true,
   ) {
     this.lx = new Lexer(text, true, true);
   }
@@ -258,7 +263,7 @@ export class PromTextParser {
       }
       fam = this.open(name, nameStart);
     }
-    this.accept(fam, name, labels, sortedNames(labels), series, value, timestampMs, nameStart);
+    this.accept(fam, name, labels, false, series, value, timestampMs, nameStart);
   }
 
   accept(
@@ -280,9 +285,9 @@ export class PromTextParser {
   }
 
   /**
-   * A duplicate can only be inside one family (families are contiguous and own their names). Exporters
-   * emit series sorted, so while (name, labels) strictly increase — compared pair by pair, where the names
-   * are usually the same string objects — no duplicate is possible and no hash set is needed.
+   * A duplicate can only be inside one family (families are contiguous and own their names). While the
+   * family's samples strictly increase in exporter order (series-order.ts) none can repeat; the first
+   * sample out of order switches the family to a set of canonical series keys.
    */
   private unique(
     fam: OpenFamily,
@@ -292,8 +297,11 @@ export class PromTextParser {
     series: string,
     at: number,
   ): void {
+    if (!this.checkDuplicates) return;
     if (fam.seen === undefined) {
-      if (sorted && (fam.samples === 0 || after(fam.lastName, fam.lastLabels, name, labels))) {
+      const point = pointLabelOf(fam.type);
+      const ordered = sorted || groupSorted(labels, point);
+      if (ordered && (fam.samples === 0 || follows(fam, point, fam.lastName, fam.lastLabels, name, labels))) {
         fam.lastName = name;
         return;
       }
@@ -337,23 +345,6 @@ export class PromTextParser {
     }
     return out + text.slice(from, eol);
   }
-}
-
-/** Strict pair-by-pair order of (name, labels); labels with sorted names, so equal sets are equal lists. */
-function after(prevName: string, prev: LabelPairs, name: string, cur: LabelPairs): boolean {
-  if (name !== prevName) return name > prevName;
-  const n = Math.min(prev.length, cur.length);
-  for (let i = 0; i < n; i++) {
-    const a = prev[i]!;
-    const b = cur[i]!;
-    if (a !== b) return b > a;
-  }
-  return cur.length > prev.length;
-}
-
-function sortedNames(labels: LabelPairs): boolean {
-  for (let i = 2; i < labels.length; i += 2) if (!(labels[i - 2]! < labels[i]!)) return false;
-  return true;
 }
 
 function isBlank(c: number): boolean {

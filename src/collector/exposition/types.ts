@@ -59,3 +59,11 @@ export interface ParsePosition {
   line: number;
   column: number;
 }
+
+export interface ParseOptions {
+  /**
+   * Reject a series that appears twice (default). The scrape path turns this off because the sample
+   * window finds duplicates in the lookup it does anyway, without hashing every series a second time.
+   */
+  checkDuplicates?: boolean;
+}

@@ -76,7 +76,10 @@ export class FileSd implements Component {
         this.deps.logger.warn({ err, dir }, 'cannot watch file_sd folder; it is read every refresh interval');
       }
     }
-    this.timer = setInterval(() => this.scheduleRefresh(), this.deps.refreshIntervalMs);
+    // The periodic read bypasses the debounce: a short interval must not keep postponing it.
+    this.timer = setInterval(() => {
+      if (!this.stopped) this.reading = this.reading.then(() => this.refresh());
+    }, this.deps.refreshIntervalMs);
     this.timer.unref();
   }
 

@@ -25,8 +25,8 @@ export interface ScrapeLoopDeps {
   agent: { http: HttpAgent; https: HttpsAgent };
   limiter: Limiter;
   clock: Clock;
-  /** A successful scrape, already parsed and within limits. */
-  ingest(target: Target, tMs: number, exposition: Exposition): void;
+  /** A scrape parsed and within limits; returns a series found twice (then nothing was recorded). */
+  ingest(target: Target, tMs: number, exposition: Exposition): string | undefined;
   /** A failed scrape (its error is in the status). */
   failed(target: Target, tMs: number): void;
   /** Every scrape, successful or not, after the status was updated. */
@@ -118,7 +118,8 @@ export class ScrapeLoop {
       const format = formatFromContentType(fetched.contentType);
       let exposition: Exposition;
       try {
-        exposition = parseExposition(decodeExposition(fetched.body), format);
+        // Duplicates are found by the window's lookup (ingest), not hashed twice.
+        exposition = parseExposition(decodeExposition(fetched.body), format, { checkDuplicates: false });
       } catch (e) {
         if (e instanceof ExpositionSyntaxError) {
           throw new ScrapeError('invalid', `invalid ${format} exposition at ${e.message}`);
@@ -131,6 +132,10 @@ export class ScrapeLoop {
           `${exposition.samples.length} samples exceed the sample limit of ${settings.sampleLimit}`,
         );
       }
+      const duplicate = this.deps.ingest(this.target, started, exposition);
+      if (duplicate !== undefined) {
+        throw new ScrapeError('invalid', `invalid ${format} exposition: duplicate series ${duplicate}`);
+      }
       status.format = format;
       status.bytes = fetched.body.length;
       status.samples = exposition.samples.length;
@@ -139,7 +144,6 @@ export class ScrapeLoop {
       status.lastErrorReason = undefined;
       status.lastSuccess = started;
       status.lastDurationMs = performance.now() - t0;
-      this.deps.ingest(this.target, started, exposition);
     } catch (e) {
       status.health = 'down';
       status.lastDurationMs = performance.now() - t0;

@@ -118,12 +118,14 @@ export class ScrapeManager implements Component {
     await Promise.all([...this.loops.values()].map((l) => l.scrapeNow()));
   }
 
-  private ingest(target: Target, tMs: number, exposition: Exposition): void {
-    const { created } = this.deps.window.append(target.id, tMs, exposition.samples);
+  private ingest(target: Target, tMs: number, exposition: Exposition): string | undefined {
+    const { created, duplicate } = this.deps.window.append(target.id, tMs, exposition.samples);
+    if (duplicate !== undefined) return duplicate;
     if (created > 0 || !this.deps.catalog.has(target.id)) {
       this.deps.catalog.update(target.id, exposition, Object.keys(target.labels));
     }
     this.metrics.samples.inc(exposition.samples.length);
+    return undefined;
   }
 
   private observed(s: TargetStatus): void {

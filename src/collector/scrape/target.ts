@@ -27,8 +27,9 @@ export function makeTarget(url: string, labels: Record<string, string>, source: 
   const u = new URL(url);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) if (!k.startsWith('__')) out[k] = v;
-  out.job ??= DEFAULT_JOB;
-  out.instance ??= u.host;
+  // Empty counts as absent, as in Prometheus; the default port stays in the instance (URL.host drops it).
+  if (!out.job) out.job = DEFAULT_JOB;
+  if (!out.instance) out.instance = `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
   const sorted = Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const id = createHash('sha256')
     .update(JSON.stringify([u.toString(), sorted]))
