@@ -172,7 +172,7 @@ function keyFromPairs(text: string, name: string, labels: LabelPairs): string {
   let key = `${name}{`;
   for (let j = 0; j < m; j++) {
     const k = ORDER[j]!;
-    key += (j === 0 ? '' : ',') + text.slice(PAIRS[k]!, PAIRS[k + 1]!);
+    key += (j === 0 ? '' : ',') + text.slice(PAIRS[k], PAIRS[k + 1]);
   }
   return `${key}}`;
 }
