@@ -113,6 +113,9 @@ describe('bad targets', () => {
     const metrics = await (await fetch(`${overseer.url}/metrics`)).text();
     const instance = new URL(url).host;
     expect(metrics).toContain(`overseer_target_up{job="overseer",instance="${instance}"} 0`);
+    expect(metrics).toContain(
+      `overseer_target_scrape_error{job="overseer",instance="${instance}",reason="${reason}"} 1`,
+    );
     expect(metrics).toMatch(new RegExp(`overseer_scrape_failures_total\\{reason="${reason}"\\} [1-9]`));
   });
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOverseer, spawnOverseer } from './helpers/cli-process.js';
@@ -89,6 +89,44 @@ describe('overseer serve as a process', () => {
     expect(await proc.exited).toBe(0);
     expect(proc.stdout()).toContain('"msg":"stopped"');
     expect(await refused(url)).toBe(true);
+  });
+
+  it('embedded mode: with no targets it scrapes this machine, and `overseer hosts` shows it within one interval', async () => {
+    const { dataDir, url, env } = await instance(true);
+    const started = Date.now();
+    const proc = spawnOverseer(['serve'], env); // default scrapeInterval: 15s
+    const cli = { OVERSEER_URL: url, OVERSEER_DATA_DIR: dataDir };
+    try {
+      await waitFor('/readyz', () => readyz(url), { timeoutMs: 60_000 });
+      const ready = Date.now();
+      const host = await waitFor(
+        'a host with CPU and memory',
+        async () => {
+          const r = await runOverseer(['hosts', '--json'], cli);
+          const hosts = JSON.parse(r.stdout || '[]') as Array<{
+            host: string;
+            cpu: number | null;
+            memory: number | null;
+          }>;
+          return hosts[0]?.cpu != null && hosts[0].memory != null ? hosts[0] : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 500 },
+      );
+      expect(Date.now() - ready, `ready after ${ready - started} ms`).toBeLessThan(15_000 + 3_000);
+      expect(host.host).toBe(hostname());
+      expect(host.memory).toBeGreaterThan(0);
+      expect(host.memory).toBeLessThan(1);
+      const table = await runOverseer(['hosts'], cli);
+      expect(table.stdout).toMatch(
+        new RegExp(`^HOST\s+UP\s+CPU\s+MEMORY\s+LOAD1[\s\S]*\n${hostname()}\s+yes\s+\d+\.\d%`, 'm'),
+      );
+      const targets = await runOverseer(['targets'], cli);
+      expect(targets.code).toBe(0);
+      expect(targets.stdout).toMatch(/\/metrics\/node\s+up\s/);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    expect(await proc.exited).toBe(0);
   });
 
   it('a second start reuses the data dir and its admin token', async () => {

@@ -92,7 +92,8 @@ export function parseOpenMetricsNumber(s: string, start: number, end: number): n
   let i = start;
   const c0 = s.charCodeAt(i);
   if (c0 === C.PLUS || c0 === C.MINUS) i++;
-  if (decimalEnd(s, i, end) === end) return Number(s.slice(start, end));
+  // Beyond the float64 range is refused, as the text format does, rather than read as ±Inf.
+  if (decimalEnd(s, i, end) === end) return finite(Number(s.slice(start, end)));
   const sp = special(s.slice(start, end));
   if (sp !== undefined && !(Number.isNaN(sp) && i !== start)) return sp;
   return undefined;

@@ -90,6 +90,8 @@ export class Lexer {
     const s = this.text;
     const labels: LabelPairs = [];
     let canonical = true;
+    let ordered = true;
+    let names: Set<string> | undefined;
     let i = pos + 1;
     let sep = this.skipBlanks(i);
     if (sep !== i) canonical = false;
@@ -143,14 +145,23 @@ export class Lexer {
       i++;
       const n = labels.length;
       // Names must be sorted for the raw text to be canonical; an equal name is a repeated label.
-      if (n > 0) {
-        const prev = labels[n - 2]!;
-        if (prev >= name) {
-          canonical = false;
+      // Once out of order, every later name is checked against all earlier ones.
+      // By scan for a few labels, by a set beyond: a line of 40,000 labels must not cost seconds.
+      if (n > 0 && (!ordered || labels[n - 2]! >= name)) {
+        ordered = false;
+        canonical = false;
+        if (n <= 32) {
           for (let k = 0; k < n; k += 2)
             if (labels[k] === name) this.fail(`label "${name}" repeated`, nameStart);
+        } else {
+          if (names === undefined) {
+            names = new Set();
+            for (let k = 0; k < n; k += 2) names.add(labels[k]!);
+          }
+          if (names.has(name)) this.fail(`label "${name}" repeated`, nameStart);
         }
       }
+      names?.add(name);
       labels.push(name, escaped ? unescapeLabelValue(raw) : raw);
       sep = this.skipBlanks(i);
       if (sep !== i) canonical = false;

@@ -278,7 +278,10 @@ export function parseOpenMetrics(text: string, opts: ParseOptions = {}): Exposit
   function seconds(i: number, end: number): number {
     const s = parseOpenMetricsSeconds(text, i, end);
     if (s === undefined) lx.fail(`invalid timestamp "${text.slice(i, end)}" (seconds)`, i);
-    return Math.round(s * 1000);
+    // Kept in milliseconds, as Prometheus stores them; beyond 2^53 ms a double cannot hold it exactly.
+    const ms = Math.round(s * 1000);
+    if (!Number.isSafeInteger(ms)) lx.fail(`timestamp "${text.slice(i, end)}" is out of range`, i);
+    return ms;
   }
 
   /** Exactly one space, then a token. */

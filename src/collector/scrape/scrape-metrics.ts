@@ -38,6 +38,26 @@ export function createScrapeMetrics(registry: Registry, src: ScrapeMetricsSource
     s.goneSince !== undefined ? undefined : s.samples,
   );
   new Gauge({
+    name: 'overseer_target_scrape_error',
+    help: '1 for a target whose last scrape failed, with why (reason: timeout, refused, connection, http_status, body_too_large, decompress, invalid, sample_limit).',
+    labelNames: ['job', 'instance', 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of src.statuses()) {
+        if (s.goneSince !== undefined || s.health !== 'down' || s.lastErrorReason === undefined) continue;
+        this.set(
+          {
+            job: s.target.labels.job ?? '',
+            instance: s.target.labels.instance ?? '',
+            reason: s.lastErrorReason,
+          },
+          1,
+        );
+      }
+    },
+  });
+  new Gauge({
     name: 'overseer_scrape_targets',
     help: 'Targets by state: up, down, unknown (not scraped yet), gone (left discovery, not yet evicted).',
     labelNames: ['state'],
