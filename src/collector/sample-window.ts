@@ -1,3 +1,4 @@
+import { Lexer } from './exposition/lexer.js';
 import type { LabelPairs, Sample } from './exposition/types.js';
 
 /** One series of one target, as the window holds it. */
@@ -29,7 +30,13 @@ export interface AppendResult {
  */
 class TargetRing {
   readonly index = new Map<string, number>();
-  readonly rows: (WindowRow | undefined)[] = [];
+  /**
+   * The series key of each row, and nothing else: 800k rows must not mean millions of small objects for
+   * the garbage collector to trace every cycle. Name and labels are derived from the key when asked.
+   */
+  readonly rows: (string | undefined)[] = [];
+  /** Row of each sample position in the previous scrape: exporters repeat their order. */
+  prevRows = new Int32Array(0);
   readonly byName = new Map<string, number[]>();
   readonly times: Float64Array;
   values: Float64Array;
@@ -69,6 +76,22 @@ class TargetRing {
   get live(): number {
     return this.index.size;
   }
+}
+
+function nameOf(series: string): string {
+  const brace = series.indexOf('{');
+  return brace < 0 ? series : series.slice(0, brace);
+}
+
+/** Name and labels back from a canonical series key (`name{a="1",…}`, escaped as the exposition was). */
+export function rowOf(series: string): WindowRow {
+  const brace = series.indexOf('{');
+  if (brace < 0) return { series, name: series, labels: [] };
+  return {
+    series,
+    name: series.slice(0, brace),
+    labels: new Lexer(series, false, false, true).labelSet(brace).labels,
+  };
 }
 
 // Prometheus's StaleNaN: 0x7ff0000000000002, little-endian words.
@@ -125,9 +148,12 @@ export class SampleWindow {
     const rows = ring.scratch;
     let created = 0;
     let dropped = 0;
+    const prev = ring.prevRows;
     for (let k = 0; k < samples.length; k++) {
       const s = samples[k]!;
-      let row = ring.index.get(s.series);
+      // Same position as last scrape: one string comparison instead of hashing the series.
+      const guess = k < prev.length ? prev[k]! : -1;
+      let row = guess >= 0 && ring.rows[guess] === s.series ? guess : ring.index.get(s.series);
       if (row === undefined) {
         if (this.series >= this.opts.maxSeries) {
           dropped++;
@@ -151,6 +177,8 @@ export class SampleWindow {
       ring.values[row * this.slots + slot] = samples[k]!.value;
       ring.lastSeen[row] = seq;
     }
+    if (ring.prevRows.length !== samples.length) ring.prevRows = new Int32Array(samples.length);
+    ring.prevRows.set(rows.subarray(0, samples.length));
     this.droppedTotal += dropped;
     this.sweep(ring, seq, slot);
     ring.seq++;
@@ -175,7 +203,7 @@ export class SampleWindow {
     const ring = this.targets.get(targetId);
     const rows = ring?.byName.get(name);
     if (ring === undefined || rows === undefined) return [];
-    return rows.map((r) => ring.rows[r]!);
+    return rows.map((r) => rowOf(ring.rows[r]!));
   }
 
   /** Points of a series at or after `sinceMs`, oldest first, without stale markers. */
@@ -213,9 +241,10 @@ export class SampleWindow {
     const seq = ring.seq - 1;
     const slot = seq % this.slots;
     const out: Array<{ row: WindowRow; value: number }> = [];
-    ring.rows.forEach((row, r) => {
-      if (row !== undefined && ring.lastSeen[r] === seq)
-        out.push({ row, value: ring.values[r * this.slots + slot]! });
+    ring.rows.forEach((series, r) => {
+      if (series !== undefined && ring.lastSeen[r] === seq) {
+        out.push({ row: rowOf(series), value: ring.values[r * this.slots + slot]! });
+      }
     });
     return out;
   }
@@ -233,7 +262,7 @@ export class SampleWindow {
       if (row >= ring.lastSeen.length) ring.grow();
       ring.rows.push(undefined);
     }
-    ring.rows[row] = { series: s.series, name: s.name, labels: s.labels };
+    ring.rows[row] = s.series;
     ring.index.set(s.series, row);
     const list = ring.byName.get(s.name);
     if (list === undefined) ring.byName.set(s.name, [row]);
@@ -247,15 +276,16 @@ export class SampleWindow {
   /** Stale markers for rows absent from this scrape; rows absent for a whole window are freed. */
   private sweep(ring: TargetRing, seq: number, slot: number): void {
     for (let r = 0; r < ring.rows.length; r++) {
-      const row = ring.rows[r];
-      if (row === undefined || ring.lastSeen[r] === seq) continue;
+      const series = ring.rows[r];
+      if (series === undefined || ring.lastSeen[r] === seq) continue;
       this.markStale(ring, r, slot);
       if (seq - ring.lastSeen[r]! >= this.slots) {
         ring.rows[r] = undefined;
-        ring.index.delete(row.series);
-        const list = ring.byName.get(row.name)!;
+        ring.index.delete(series);
+        const name = nameOf(series);
+        const list = ring.byName.get(name)!;
         list.splice(list.indexOf(r), 1);
-        if (list.length === 0) ring.byName.delete(row.name);
+        if (list.length === 0) ring.byName.delete(name);
         ring.free.push(r);
         this.series--;
       }
