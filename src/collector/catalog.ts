@@ -1,4 +1,5 @@
-import type { Exposition, MetricType } from './exposition/types.js';
+import { seriesLabels } from './exposition/lexer.js';
+import { LABELS_OMITTED, type Exposition, type MetricType } from './exposition/types.js';
 
 /** One metric family as the fleet exposes it. */
 export interface CatalogEntry {
@@ -43,7 +44,8 @@ export class Catalog {
     const counts = exposition.families.map(() => 0);
     for (const s of exposition.samples) {
       const set = labelSets[s.family]!;
-      for (let i = 0; i < s.labels.length; i += 2) set.add(s.labels[i]!);
+      const labels = s.labels === LABELS_OMITTED ? seriesLabels(s.series) : s.labels;
+      for (let i = 0; i < labels.length; i += 2) set.add(labels[i]!);
       nameSets[s.family]!.add(s.name);
       counts[s.family]!++;
     }

@@ -1,4 +1,4 @@
-import { Lexer } from './exposition/lexer.js';
+import { seriesLabels } from './exposition/lexer.js';
 import type { LabelPairs, Sample } from './exposition/types.js';
 
 /** One series of one target, as the window holds it. */
@@ -83,15 +83,9 @@ function nameOf(series: string): string {
   return brace < 0 ? series : series.slice(0, brace);
 }
 
-/** Name and labels back from a canonical series key (`name{a="1",…}`, escaped as the exposition was). */
+/** Name and labels back from a canonical series key. */
 export function rowOf(series: string): WindowRow {
-  const brace = series.indexOf('{');
-  if (brace < 0) return { series, name: series, labels: [] };
-  return {
-    series,
-    name: series.slice(0, brace),
-    labels: new Lexer(series, false, false, true).labelSet(brace).labels,
-  };
+  return { series, name: nameOf(series), labels: seriesLabels(series) };
 }
 
 // Prometheus's StaleNaN: 0x7ff0000000000002, little-endian words.

@@ -198,6 +198,12 @@ function unescapeLabelValue(raw: string): string {
   return out + raw.slice(from);
 }
 
+/** The labels of a series key (`name{a="1",…}`, escaped as in the exposition) back as pairs. */
+export function seriesLabels(series: string): LabelPairs {
+  const brace = series.indexOf('{');
+  return brace < 0 ? [] : new Lexer(series, false, false, true).labelSet(brace).labels;
+}
+
 /** `name{a="1",b="2"}` with names sorted and values escaped: the key of a series in every map. */
 export function seriesKey(name: string, labels: LabelPairs): string {
   if (labels.length === 0) return name;

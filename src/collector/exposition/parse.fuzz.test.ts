@@ -25,7 +25,8 @@ import { createContext, Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ExpositionSyntaxError, parseExposition } from './parse.js';
 import { parsePrometheusText } from './prometheus-text.js';
-import type { Exposition, ExpositionFormat, LabelPairs } from './types.js';
+import { seriesLabels } from './lexer.js';
+import { LABELS_OMITTED, type Exposition, type ExpositionFormat, type LabelPairs } from './types.js';
 
 /** Mutated inputs per base format; OVERSEER_FUZZ_CASES runs more (or fewer) locally. */
 const CASES = Number(process.env.OVERSEER_FUZZ_CASES ?? 5000);
@@ -565,7 +566,8 @@ function attempt(parse: () => Exposition): Outcome {
   }
 }
 
-type Oracle = 'crash' | 'position' | 'fast/slow' | 'well-formed' | 'series' | 'slow' | 'hang';
+type Oracle =
+  'crash' | 'position' | 'fast/slow' | 'labels: false' | 'well-formed' | 'series' | 'slow' | 'hang';
 
 interface Problem {
   oracle: Oracle;
@@ -798,6 +800,46 @@ function pathsAgree(fast: Outcome, slow: Outcome, mode: string): { agree: boolea
   return fail(fast.ok ? `only the full grammar refuses: ${msg}` : `only the fast path refuses: ${msg}`);
 }
 
+/** Pairs sorted by name: label order is exposition order in one parse and key order in the other. */
+function pairsByName(l: LabelPairs): string {
+  const pairs: string[] = [];
+  for (let k = 0; k < l.length; k += 2) pairs.push(`${l[k]}\u0000${l[k + 1]}`);
+  return pairs.sort().join('\u0001');
+}
+
+/**
+ * Oracle 2b: the scrape path's `labels: false` reads the same samples; where it left the labels out, the
+ * series key gives them back exactly.
+ */
+function leanAgrees(full: Outcome, lean: Outcome, mode: string): Problem | undefined {
+  const fail = (detail: string): Problem => ({ oracle: 'labels: false', detail: `${mode}${detail}` });
+  if (!full.ok || !lean.ok) {
+    if (full.ok !== lean.ok)
+      return fail(
+        `only one parse refuses: ${message(full.ok ? (lean as { error: unknown }).error : full.error)}`,
+      );
+    const [f, g] = [message((full as { error: unknown }).error), message((lean as { error: unknown }).error)];
+    return f === g ? undefined : fail(`errors differ: ${show(f)} vs ${show(g)}`);
+  }
+  const a = full.exp.samples;
+  const b = lean.exp.samples;
+  if (a.length !== b.length) return fail(`${a.length} vs ${b.length} samples`);
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k]!;
+    const y = b[k]!;
+    const labels = y.labels === LABELS_OMITTED ? seriesLabels(y.series) : y.labels;
+    if (
+      x.series !== y.series ||
+      !Object.is(x.value, y.value) ||
+      x.timestampMs !== y.timestampMs ||
+      x.name !== y.name
+    )
+      return fail(`sample ${k} differs: ${x.series} vs ${y.series}`);
+    if (pairsByName(x.labels) !== pairsByName(labels)) return fail(`sample ${k} labels differ: ${x.series}`);
+  }
+  return undefined;
+}
+
 const isDuplicate = (r: Outcome): boolean =>
   !r.ok && r.error instanceof ExpositionSyntaxError && r.error.reason.startsWith('duplicate series');
 
@@ -814,6 +856,9 @@ function problems(text: string, stats?: Stats): Problem[] {
     const om = attempt(() => parseExposition(text, 'openmetrics', opts));
     const { agree, problem } = pathsAgree(fast, slow, mode);
     if (problem) out.push(problem);
+    const lean = attempt(() => parseExposition(text, 'prometheus', { ...opts, labels: false }));
+    const leanProblem = leanAgrees(fast, lean, mode);
+    if (leanProblem) out.push(leanProblem);
     const runs: [string, Outcome][] = [
       [`${mode}prometheus`, fast],
       [`${mode}openmetrics`, om],

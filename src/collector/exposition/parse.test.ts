@@ -9,7 +9,10 @@
  * Cases marked DECISION follow the semantics decided for Overseer where a reference parser or the spec
  * reads differently; see the notes next to them.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { seriesLabels } from './lexer.js';
+import { LABELS_OMITTED } from './types.js';
 import { ExpositionSyntaxError, formatFromContentType, parseExposition } from './parse.js';
 import type { Exposition, ExpositionFormat, MetricType } from './types.js';
 
@@ -1642,4 +1645,40 @@ describe('formatFromContentType', () => {
   ])('%j → %s', (contentType, format) => {
     expect(formatFromContentType(contentType)).toBe(format);
   });
+});
+
+describe('scrape-path options (labels: false, checkDuplicates: false)', () => {
+  const bodies = [
+    readFileSync(new URL('./testdata/node-exporter.prom', import.meta.url), 'utf8'),
+    [
+      '# TYPE h histogram',
+      'h_bucket{method="GET",route="/a",le="0.1"} 1',
+      'h_bucket{method="GET",route="/a",le="+Inf"} 2',
+      'h_sum{method="GET",route="/a"} 0.3',
+      'h_count{method="GET",route="/a"} 2',
+      'plain{z="1",a="2"} -7 1700000000000',
+      'esc{a="x\\"y"} 1.5',
+      '',
+    ].join('\n'),
+  ];
+  it.each(bodies.map((b, i) => [i, b] as const))(
+    'body %i: same samples, labels read back from the series key',
+    (_i, body) => {
+      const full = parseExposition(body, 'prometheus');
+      const lean = parseExposition(body, 'prometheus', { labels: false, checkDuplicates: false });
+      expect(lean.families).toEqual(full.families);
+      expect(lean.samples.map((s) => [s.name, s.series, s.value, s.timestampMs])).toEqual(
+        full.samples.map((s) => [s.name, s.series, s.value, s.timestampMs]),
+      );
+      const sortedPairs = (l: string[]) =>
+        Array.from({ length: l.length / 2 }, (_, k): [string, string] => [l[2 * k]!, l[2 * k + 1]!]).sort(
+          ([a], [b]) => (a < b ? -1 : 1),
+        );
+      lean.samples.forEach((s, k) => {
+        const labels = s.labels === LABELS_OMITTED ? seriesLabels(s.series) : s.labels;
+        expect(sortedPairs(labels)).toEqual(sortedPairs(full.samples[k]!.labels));
+      });
+      expect(lean.samples.some((s) => s.labels === LABELS_OMITTED)).toBe(true);
+    },
+  );
 });

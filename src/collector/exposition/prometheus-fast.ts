@@ -1,7 +1,7 @@
 import { parseMillis } from './float.js';
 import { CHAR, isLabelNameChar, isMetricNameChar, isMetricNameStart } from './lexer.js';
 import type { OpenFamily, PromTextParser } from './prometheus-text.js';
-import type { LabelPairs } from './types.js';
+import { LABELS_OMITTED, type LabelPairs } from './types.js';
 
 /*
  * The fast path of the Prometheus text parser, for lines in the canonical form exporters write: single
@@ -89,8 +89,11 @@ export function fastSample(p: PromTextParser, at: number): number {
   let labels: LabelPairs;
   let series: string;
   let sorted = true;
+  const lean = !p.withLabels;
   if (c === LBRACE) {
-    labels = [];
+    // Without label output, two scratch arrays alternate: the previous line's names stay readable as hints.
+    labels = lean ? (fam.lastLabels === SCRATCH_A ? SCRATCH_B : SCRATCH_A) : [];
+    labels.length = 0;
     const previous = fam.lastLabels;
     i++;
     for (;;) {
@@ -117,7 +120,11 @@ export function fastSample(p: PromTextParser, at: number): number {
       if (text.charCodeAt(i + 1) !== QUOTE) return -1;
       const close = text.indexOf('"', i + 2);
       if (close < 0 || close > eol || p.backslashIn(i + 2, close)) return -1;
-      labels.push(labelName, text.slice(i + 2, close));
+      // Lean: values are not needed, except the bounds the parser checks.
+      labels.push(
+        labelName,
+        lean && labelName !== 'le' && labelName !== 'quantile' ? '' : text.slice(i + 2, close),
+      );
       PAIRS[n] = pairStart;
       PAIRS[n + 1] = close + 1;
       i = close + 1;
@@ -139,14 +146,14 @@ export function fastSample(p: PromTextParser, at: number): number {
   i++;
   let valueEnd = text.indexOf(' ', i);
   if (valueEnd < 0 || valueEnd > eol) valueEnd = eol;
-  const value = plainDecimal(text.slice(i, valueEnd));
+  const value = plainInteger(text, i, valueEnd) ?? plainDecimal(text.slice(i, valueEnd));
   if (value === undefined) return -1;
   let timestampMs: number | undefined;
   if (valueEnd < eol) {
     timestampMs = parseMillis(text, valueEnd + 1, eol);
     if (timestampMs === undefined) return -1;
   }
-  p.accept(fam, name, labels, sorted, series, value, timestampMs, at);
+  p.accept(fam, name, labels, sorted, series, value, timestampMs, at, lean ? LABELS_OMITTED : labels);
   return eol + 1;
 }
 
@@ -154,6 +161,23 @@ export function fastSample(p: PromTextParser, at: number): number {
 const PAIRS = new Int32Array(64);
 
 const ORDER = new Int32Array(32);
+const SCRATCH_A: LabelPairs = [];
+const SCRATCH_B: LabelPairs = [];
+
+/** Up to 15 digits with an optional minus: exact in a double, read without a substring. */
+function plainInteger(text: string, from: number, to: number): number | undefined {
+  let i = from;
+  const negative = text.charCodeAt(i) === 45;
+  if (negative) i++;
+  if (i >= to || to - i > 15) return undefined;
+  let v = 0;
+  for (; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
+}
 
 /** `name{…}` with the pairs in label-name order; '' when a name repeats (the full parser reports it). */
 function keyFromPairs(text: string, name: string, labels: LabelPairs): string {

@@ -57,7 +57,12 @@ export function parsePrometheusText(
   text: string,
   opts: ParseOptions & { fastPath?: boolean } = {},
 ): Exposition {
-  return new PromTextParser(text, opts.fastPath ?? true, opts.checkDuplicates ?? true).run();
+  return new PromTextParser(
+    text,
+    opts.fastPath ?? true,
+    opts.checkDuplicates ?? true,
+    opts.labels ?? true,
+  ).run();
 }
 
 export class PromTextParser {
@@ -75,6 +80,8 @@ export class PromTextParser {
     readonly text: string,
     private readonly fastPath = true,
     private readonly checkDuplicates = true,
+    /** false: canonical lines get LABELS_OMITTED (see ParseOptions.labels). */
+    readonly withLabels = true,
   ) {
     this.lx = new Lexer(text, true, true);
   }
@@ -275,13 +282,22 @@ export class PromTextParser {
     value: number,
     timestampMs: number | undefined,
     at: number,
+    out: LabelPairs = labels,
   ): void {
     if (fam.type === 'histogram' && name === fam.owned[0]) this.checkBound(labels, 'le', name, at);
     else if (fam.type === 'summary' && name === fam.name) this.checkBound(labels, 'quantile', name, at);
     this.unique(fam, name, labels, sorted, series, at);
     fam.samples++;
     fam.lastLabels = labels;
-    this.samples.push({ name, labels, value, timestampMs, exemplar: undefined, family: fam.index, series });
+    this.samples.push({
+      name,
+      labels: out,
+      value,
+      timestampMs,
+      exemplar: undefined,
+      family: fam.index,
+      series,
+    });
   }
 
   /**

@@ -60,7 +60,18 @@ export interface ParsePosition {
   column: number;
 }
 
+/**
+ * The `labels` of a sample parsed with `labels: false`: the canonical `series` key holds them (sample-window's
+ * rowOf reads them back). Frozen and shared, never to be mutated.
+ */
+export const LABELS_OMITTED: LabelPairs = Object.freeze([]) as unknown as LabelPairs;
+
 export interface ParseOptions {
+  /**
+   * Build each sample's label array (default). The scrape path turns this off: a known series needs only
+   * its key and value, and 800k label arrays a round are garbage the collector pays for.
+   */
+  labels?: boolean;
   /**
    * Reject a series that appears twice (default). The scrape path turns this off because the sample
    * window finds duplicates in the lookup it does anyway, without hashing every series a second time.

@@ -118,8 +118,12 @@ export class ScrapeLoop {
       const format = formatFromContentType(fetched.contentType);
       let exposition: Exposition;
       try {
-        // Duplicates are found by the window's lookup (ingest), not hashed twice.
-        exposition = parseExposition(decodeExposition(fetched.body), format, { checkDuplicates: false });
+        // Duplicates are found by the window's lookup (ingest), not hashed twice; labels are read back from
+        // the series key only for series the window has not seen.
+        exposition = parseExposition(decodeExposition(fetched.body), format, {
+          checkDuplicates: false,
+          labels: false,
+        });
       } catch (e) {
         if (e instanceof ExpositionSyntaxError) {
           throw new ScrapeError('invalid', `invalid ${format} exposition at ${e.message}`);
