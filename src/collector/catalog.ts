@@ -44,7 +44,7 @@ export class Catalog {
     const counts = exposition.families.map(() => 0);
     for (const s of exposition.samples) {
       const set = labelSets[s.family]!;
-      const labels = s.labels === LABELS_OMITTED ? seriesLabels(s.series) : s.labels;
+      const labels = s.labels === LABELS_OMITTED ? seriesLabels(s.series || s.raw!) : s.labels;
       for (let i = 0; i < labels.length; i += 2) set.add(labels[i]!);
       nameSets[s.family]!.add(s.name);
       counts[s.family]!++;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseExposition } from './exposition/parse.js';
 import type { Sample } from './exposition/types.js';
 import { SampleWindow, type Point } from './sample-window.js';
 
@@ -322,5 +323,36 @@ describe('SampleWindow growth', () => {
     });
     expect(w.latestScrape(T)).toHaveLength(n);
     expect(w.bytes).toBeGreaterThanOrEqual(n * SLOTS * 8);
+  });
+});
+
+describe('SampleWindow keys of lean parses (labels not in name order)', () => {
+  const lean = (text: string): Sample[] =>
+    parseExposition(text, 'prometheus', { labels: false, checkDuplicates: false }).samples;
+
+  it('one row for a series whatever label order it is written in, across scrapes', () => {
+    const w = window();
+    const r1 = w.append('t', 1000, lean('h_bucket{method="GET",le="1"} 1\n'));
+    const r2 = w.append('t', 2000, lean('h_bucket{le="1",method="GET"} 2\n'));
+    const r3 = w.append('t', 3000, lean('h_bucket{method="GET",le="1"} 3\n'));
+    expect([r1.created, r2.created, r3.created]).toEqual([1, 0, 0]);
+    expect(w.seriesCount).toBe(1);
+    expect(w.points('t', 'h_bucket{le="1",method="GET"}', 0).map((p) => p.v)).toEqual([1, 2, 3]);
+  });
+
+  it('the same series twice in one scrape, in two label orders, is a duplicate', () => {
+    const w = window();
+    w.append('t', 1000, lean('h_bucket{method="GET",le="1"} 1\nh_bucket{le="1",method="GET"} 1\n'));
+    const r = w.append('t', 2000, lean('h_bucket{method="GET",le="1"} 1\nh_bucket{le="1",method="GET"} 1\n'));
+    expect(r.duplicate).toBeDefined();
+  });
+
+  it('a freed row takes its aliases with it', () => {
+    const w = window({ windowMs: 2000, intervalMs: 1000 });
+    w.append('t', 1000, lean('h_bucket{method="GET",le="1"} 1\n'));
+    w.append('t', 2000, lean('h_bucket{le="1",method="GET"} 1\n'));
+    for (let t = 3000; t < 9000; t += 1000) w.append('t', t, []);
+    expect(w.seriesCount).toBe(0);
+    expect(w.append('t', 9000, lean('h_bucket{le="1",method="GET"} 5\n')).created).toBe(1);
   });
 });

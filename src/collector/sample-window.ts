@@ -1,4 +1,4 @@
-import { seriesLabels } from './exposition/lexer.js';
+import { canonicalSeries, seriesLabels } from './exposition/lexer.js';
 import type { LabelPairs, Sample } from './exposition/types.js';
 
 /** One series of one target, as the window holds it. */
@@ -35,6 +35,13 @@ class TargetRing {
    * the garbage collector to trace every cycle. Name and labels are derived from the key when asked.
    */
   readonly rows: (string | undefined)[] = [];
+  /**
+   * The key each row is looked up by in the scrape loop: the canonical key, or the series as the exporter
+   * writes it when its labels are not in name order (a lean parse leaves the canonical key unbuilt). Other
+   * spellings of the same series seen later are aliases in `index` too, listed in `aliases`.
+   */
+  readonly keys: (string | undefined)[] = [];
+  readonly aliases = new Map<number, string[]>();
   /** Row of each sample position in the previous scrape: exporters repeat their order. */
   prevRows = new Int32Array(0);
   readonly byName = new Map<string, number[]>();
@@ -147,7 +154,13 @@ export class SampleWindow {
       const s = samples[k]!;
       // Same position as last scrape: one string comparison instead of hashing the series.
       const guess = k < prev.length ? prev[k]! : -1;
-      let row = guess >= 0 && ring.rows[guess] === s.series ? guess : ring.index.get(s.series);
+      const key = s.series !== '' ? s.series : s.raw!;
+      let row = guess >= 0 && ring.keys[guess] === key ? guess : ring.index.get(key);
+      if (row === undefined && key !== s.series) {
+        // Written in another label order than before (or for the first time): find it by its canonical key.
+        row = ring.index.get(canonicalSeries(s));
+        if (row !== undefined) this.alias(ring, row, key);
+      }
       if (row === undefined) {
         if (this.series >= this.opts.maxSeries) {
           dropped++;
@@ -249,15 +262,27 @@ export class SampleWindow {
     return ring === undefined || ring.seq === 0 ? undefined : ring.times[(ring.seq - 1) % this.slots];
   }
 
+  private alias(ring: TargetRing, row: number, key: string): void {
+    ring.index.set(key, row);
+    const list = ring.aliases.get(row);
+    if (list === undefined) ring.aliases.set(row, [key]);
+    else list.push(key);
+  }
+
   private addRow(ring: TargetRing, s: Sample): number {
     let row = ring.free.pop();
     if (row === undefined) {
       row = ring.rows.length;
       if (row >= ring.lastSeen.length) ring.grow();
       ring.rows.push(undefined);
+      ring.keys.push(undefined);
     }
-    ring.rows[row] = s.series;
-    ring.index.set(s.series, row);
+    const canonical = canonicalSeries(s);
+    const key = s.series !== '' ? s.series : s.raw!;
+    ring.rows[row] = canonical;
+    ring.keys[row] = key;
+    ring.index.set(canonical, row);
+    if (key !== canonical) ring.index.set(key, row);
     const list = ring.byName.get(s.name);
     if (list === undefined) ring.byName.set(s.name, [row]);
     else list.push(row);
@@ -276,6 +301,10 @@ export class SampleWindow {
       if (seq - ring.lastSeen[r]! >= this.slots) {
         ring.rows[r] = undefined;
         ring.index.delete(series);
+        ring.index.delete(ring.keys[r]!);
+        ring.keys[r] = undefined;
+        for (const a of ring.aliases.get(r) ?? []) ring.index.delete(a);
+        ring.aliases.delete(r);
         const name = nameOf(series);
         const list = ring.byName.get(name)!;
         list.splice(list.indexOf(r), 1);

@@ -204,6 +204,11 @@ export function seriesLabels(series: string): LabelPairs {
   return brace < 0 ? [] : new Lexer(series, false, false, true).labelSet(brace).labels;
 }
 
+/** The canonical key of a sample, also of one from a lean parse that left it to be built on demand. */
+export function canonicalSeries(s: { name: string; series: string; raw?: string }): string {
+  return s.series !== '' || s.raw === undefined ? s.series : seriesKey(s.name, seriesLabels(s.raw));
+}
+
 /** `name{a="1",b="2"}` with names sorted and values escaped: the key of a series in every map. */
 export function seriesKey(name: string, labels: LabelPairs): string {
   if (labels.length === 0) return name;

@@ -25,7 +25,7 @@ import { createContext, Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ExpositionSyntaxError, parseExposition } from './parse.js';
 import { parsePrometheusText } from './prometheus-text.js';
-import { seriesLabels } from './lexer.js';
+import { canonicalSeries as canonicalOf, seriesLabels } from './lexer.js';
 import { LABELS_OMITTED, type Exposition, type ExpositionFormat, type LabelPairs } from './types.js';
 
 /** Mutated inputs per base format; OVERSEER_FUZZ_CASES runs more (or fewer) locally. */
@@ -827,9 +827,9 @@ function leanAgrees(full: Outcome, lean: Outcome, mode: string): Problem | undef
   for (let k = 0; k < a.length; k++) {
     const x = a[k]!;
     const y = b[k]!;
-    const labels = y.labels === LABELS_OMITTED ? seriesLabels(y.series) : y.labels;
+    const labels = y.labels === LABELS_OMITTED ? seriesLabels(y.series || y.raw!) : y.labels;
     if (
-      x.series !== y.series ||
+      x.series !== canonicalOf(y) ||
       !Object.is(x.value, y.value) ||
       x.timestampMs !== y.timestampMs ||
       x.name !== y.name

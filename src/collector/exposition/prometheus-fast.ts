@@ -89,6 +89,7 @@ export function fastSample(p: PromTextParser, at: number): number {
   let labels: LabelPairs;
   let series: string;
   let sorted = true;
+  let raw: string | undefined;
   const lean = !p.withLabels;
   if (c === LBRACE) {
     // Without label output, two scratch arrays alternate: the previous line's names stay readable as hints.
@@ -136,8 +137,19 @@ export function fastSample(p: PromTextParser, at: number): number {
     i++;
     // Sorted: the raw text is the canonical key. Not sorted (client_golang puts `le` last): the key is
     // rebuilt from the raw `name="value"` slices in name order; values have no escapes on this path.
-    series = sorted ? text.slice(at, i) : keyFromPairs(text, name, labels);
-    if (series === '') return -1;
+    if (sorted) {
+      series = text.slice(at, i);
+    } else {
+      if (!pairsInNameOrder(labels)) return -1; // a repeated name: the full parser reports it
+      // Lean and not checking duplicates (the scrape path): the window keys this line by its text as
+      // written and builds the canonical key only for a series it has not seen.
+      if (lean && !p.checkDuplicates) {
+        raw = text.slice(at, i);
+        series = '';
+      } else {
+        series = keyFromPairs(text, name);
+      }
+    }
   } else {
     labels = [];
     series = name;
@@ -153,7 +165,7 @@ export function fastSample(p: PromTextParser, at: number): number {
     timestampMs = parseMillis(text, valueEnd + 1, eol);
     if (timestampMs === undefined) return -1;
   }
-  p.accept(fam, name, labels, sorted, series, value, timestampMs, at, lean ? LABELS_OMITTED : labels);
+  p.accept(fam, name, labels, sorted, series, value, timestampMs, at, lean ? LABELS_OMITTED : labels, raw);
   return eol + 1;
 }
 
@@ -161,6 +173,7 @@ export function fastSample(p: PromTextParser, at: number): number {
 const PAIRS = new Int32Array(64);
 
 const ORDER = new Int32Array(32);
+let ORDER_LENGTH = 0;
 const SCRATCH_A: LabelPairs = [];
 const SCRATCH_B: LabelPairs = [];
 
@@ -179,8 +192,8 @@ function plainInteger(text: string, from: number, to: number): number | undefine
   return negative ? -v : v;
 }
 
-/** `name{…}` with the pairs in label-name order; '' when a name repeats (the full parser reports it). */
-function keyFromPairs(text: string, name: string, labels: LabelPairs): string {
+/** Sorts the pair indexes of the line into ORDER by label name; false when a name repeats. */
+function pairsInNameOrder(labels: LabelPairs): boolean {
   let m = 0;
   for (let k = 0; k < labels.length; k += 2) {
     // Insertion sort: a handful of labels, nearly sorted.
@@ -189,12 +202,18 @@ function keyFromPairs(text: string, name: string, labels: LabelPairs): string {
       ORDER[j] = ORDER[j - 1]!;
       j--;
     }
-    if (j > 0 && labels[ORDER[j - 1]!] === labels[k]) return '';
+    if (j > 0 && labels[ORDER[j - 1]!] === labels[k]) return false;
     ORDER[j] = k;
     m++;
   }
+  ORDER_LENGTH = m;
+  return true;
+}
+
+/** `name{…}` from the raw `name="value"` slices in ORDER; values have no escapes on this path. */
+function keyFromPairs(text: string, name: string): string {
   let key = `${name}{`;
-  for (let j = 0; j < m; j++) {
+  for (let j = 0; j < ORDER_LENGTH; j++) {
     const k = ORDER[j]!;
     key += (j === 0 ? '' : ',') + text.slice(PAIRS[k], PAIRS[k + 1]);
   }

@@ -79,7 +79,7 @@ export class PromTextParser {
   constructor(
     readonly text: string,
     private readonly fastPath = true,
-    private readonly checkDuplicates = true,
+    readonly checkDuplicates = true,
     /** false: canonical lines get LABELS_OMITTED (see ParseOptions.labels). */
     readonly withLabels = true,
   ) {
@@ -283,6 +283,7 @@ export class PromTextParser {
     timestampMs: number | undefined,
     at: number,
     out: LabelPairs = labels,
+    raw?: string,
   ): void {
     if (fam.type === 'histogram' && name === fam.owned[0]) this.checkBound(labels, 'le', name, at);
     else if (fam.type === 'summary' && name === fam.name) this.checkBound(labels, 'quantile', name, at);
@@ -297,6 +298,7 @@ export class PromTextParser {
       exemplar: undefined,
       family: fam.index,
       series,
+      ...(raw === undefined ? {} : { raw }),
     });
   }
 

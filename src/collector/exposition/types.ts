@@ -36,8 +36,14 @@ export interface Sample {
   exemplar: Exemplar | undefined;
   /** Index into `families` of the family this sample belongs to. */
   family: number;
-  /** `name{a="1",b="2"}`: labels sorted by name, values escaped. Identifies the series in every map. */
+  /**
+   * `name{a="1",b="2"}`: labels sorted by name, values escaped. Identifies the series in every map.
+   * Empty only in a lean parse (`labels: false`) of a line whose labels are not in name order: then `raw`
+   * holds the line's series as written and canonicalSeries() builds this on demand.
+   */
   series: string;
+  /** Lean parses only: the series as written, when that differs from the canonical key. */
+  raw?: string;
 }
 
 export interface MetricFamily {
