@@ -118,7 +118,7 @@ describe('overseer serve as a process', () => {
       expect(host.memory).toBeLessThan(1);
       const table = await runOverseer(['hosts'], cli);
       expect(table.stdout).toMatch(
-        new RegExp(`^HOST\s+UP\s+CPU\s+MEMORY\s+LOAD1[\s\S]*\n${hostname()}\s+yes\s+\d+\.\d%`, 'm'),
+        new RegExp(String.raw`^HOST\s+UP\s+CPU\s+MEMORY\s+LOAD1[\s\S]*\n${hostname()}\s+yes\s+\d+\.\d%`, 'm'),
       );
       const targets = await runOverseer(['targets'], cli);
       expect(targets.code).toBe(0);
