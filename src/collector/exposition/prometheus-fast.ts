@@ -94,7 +94,7 @@ export function fastSample(p: PromTextParser, at: number): number {
   if (c === LBRACE) {
     // Without label output, two scratch arrays alternate: the previous line's names stay readable as hints.
     labels = lean ? (fam.lastLabels === SCRATCH_A ? SCRATCH_B : SCRATCH_A) : [];
-    labels.length = 0;
+    if (lean) labels.length = 0; // a runtime call: only for the reused scratch arrays
     const previous = fam.lastLabels;
     i++;
     for (;;) {

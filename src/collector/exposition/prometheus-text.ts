@@ -137,7 +137,9 @@ export class PromTextParser {
       this.sorted = false;
       for (const f of this.families) if (!this.taken.has(f.name)) this.taken.set(f.name, f.name);
     }
-    const owner = this.taken.size === 0 ? undefined : this.taken.get(name);
+    // Owned names all end in _bucket, _sum or _count: other names need no lookup while sorted.
+    const owner =
+      this.taken.size === 0 || (this.sorted && !ownedSuffix(name)) ? undefined : this.taken.get(name);
     if (owner !== undefined) {
       this.lx.fail(
         owner === name
@@ -298,7 +300,7 @@ export class PromTextParser {
       exemplar: undefined,
       family: fam.index,
       series,
-      ...(raw === undefined ? {} : { raw }),
+      raw,
     });
   }
 
@@ -363,6 +365,10 @@ export class PromTextParser {
     }
     return out + text.slice(from, eol);
   }
+}
+
+function ownedSuffix(name: string): boolean {
+  return name.endsWith('_sum') || name.endsWith('_count') || name.endsWith('_bucket');
 }
 
 function isBlank(c: number): boolean {
