@@ -3,6 +3,7 @@ import { codesCommand } from './cli/codes.js';
 import { collectorCommands } from './cli/collector.js';
 import { configCommand } from './cli/config-check.js';
 import type { CliContext } from './cli/context.js';
+import { generateCommand } from './cli/generate.js';
 import { metricsCommands } from './cli/metrics.js';
 import { processOutput } from './cli/output.js';
 import { serveCommand } from './cli/serve.js';
@@ -34,6 +35,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   codesCommand(program, ctx, setExit);
   metricsCommands(program, ctx, setExit);
   collectorCommands(program, ctx);
+  generateCommand(program, ctx);
   tokenCommands(program, ctx);
   configCommand(program, ctx);
   // Subcommands inherit exit/usage behaviour so `overseer codes scan --bogus` fails like `overseer --bogus`.

@@ -72,7 +72,16 @@ export const configSchema = z.strictObject({
   alarms: z
     .strictObject({
       codeSources: z
-        .array(z.strictObject({ dir: z.string().min(1), language: z.enum(['ts', 'java']).default('ts') }))
+        .array(
+          z.strictObject({
+            dir: z.string().min(1),
+            language: z.enum(['ts', 'java']).default('ts'),
+            /** Names the service in alerts; default: the folder above `dir` (e.g. billing for billing/src). */
+            service: z.string().min(1).optional(),
+            /** The const/enum/class holding the codes. */
+            container: z.string().min(1).default('ErrorCodes'),
+          }),
+        )
         .default([]),
       catalog: z.string().min(1).optional(),
       alertmanager: z.strictObject({ url }).optional(),

@@ -1,4 +1,5 @@
 import type { CodePattern } from './code-patterns.js';
+import { commentNear } from './code-doc.js';
 import { maskSource } from './mask-source.js';
 
 export interface SourceLocation {
@@ -10,6 +11,8 @@ export interface SourceLocation {
 export interface CodeDefinition extends SourceLocation {
   name: string;
   code: number;
+  /** The comment above or beside the definition (class, owner, runbook tags and a description). */
+  comment: string;
 }
 
 export interface CodeUse extends SourceLocation {
@@ -31,6 +34,7 @@ export interface CodeEntry {
   code: number;
   definedAt: SourceLocation;
   uses: SourceLocation[];
+  comment: string;
 }
 
 export interface ScanReport {
@@ -93,7 +97,13 @@ export function scanSource(
       const code = e.groups?.code;
       if (!name || !code) continue;
       const offset = open + 1 + e.index + e[0].indexOf(name);
-      definitions.push({ name, code: Number(code.replace(/_/g, '')), ...position(starts, src.file, offset) });
+      const at = position(starts, src.file, offset);
+      definitions.push({
+        name,
+        code: Number(code.replace(/_/g, '')),
+        ...at,
+        comment: commentNear(src.text, masked, at.line),
+      });
     }
   }
   const uses: CodeUse[] = [];
@@ -156,6 +166,7 @@ export function checkCodes(files: readonly SourceFile[], pattern: CodePattern): 
       code: d.code,
       definedAt: { file: d.file, line: d.line, col: d.col },
       uses: used.map(loc),
+      comment: d.comment,
     });
     if (used.length === 0) {
       problems.push({

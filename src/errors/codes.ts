@@ -4,7 +4,7 @@
  * this in CI. Numbers are never reused: retire a code by deleting it, never by renumbering another.
  *
  * Ranges: 1001xx config · 1002xx database · 1003xx HTTP/auth · 1004xx CLI · 1005xx code scanner ·
- * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector.
+ * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector · 1010xx alarms.
  */
 export const ErrorCodes = {
   CONFIG_FILE_UNREADABLE: 100101,
@@ -48,6 +48,9 @@ export const ErrorCodes = {
   FILE_SD_INVALID: 100904,
   PROMETHEUS_QUERY_FAILED: 100905,
   SCRAPE_SLOT_QUEUE_FULL: 100906,
+
+  CODE_CATALOG_UNREADABLE: 101001,
+  CODE_CATALOG_INVALID: 101002,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
