@@ -52,13 +52,20 @@ export function commentNear(text: string, masked: string, line: number): string 
   }
   const raw = lines[line - 1] ?? '';
   const code = maskedLines[line - 1] ?? '';
+  // The earliest comment marker that the masked text blanked (so not one inside a string) starts it.
+  let start = -1;
   for (const marker of ['//', '/*']) {
     let at = raw.indexOf(marker);
     while (at >= 0 && code.slice(at, at + 2) === marker) at = raw.indexOf(marker, at + 2);
-    if (at >= 0) {
-      parts.push(stripMarkers(raw.slice(at)));
-      break;
-    }
+    if (at >= 0 && (start < 0 || at < start)) start = at;
   }
+  if (start >= 0)
+    parts.push(
+      raw
+        .slice(start)
+        .replace(/\/\*+|\*\/|\/\/+/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    );
   return parts.filter((p) => p !== '').join(' ');
 }
