@@ -16,6 +16,7 @@ import { tokenRoutes } from './http/routes/tokens.js';
 import { HttpServer } from './http/server.js';
 import { TokenStore } from './http/tokens.js';
 import { Lifecycle, type StopReport } from './lifecycle.js';
+import { createErrorCounter } from './instrument.js';
 import { inSpan, startTracing } from './telemetry/tracing.js';
 import { version } from './version.js';
 
@@ -90,6 +91,9 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     const audit = new AuditLog({ db: opened.db });
     const adminTokenFile = await ensureAdminToken({ dataDir: config.dataDir, tokens, logger });
 
+    // Overseer counts its own errors like any service it watches, so its alarms cover it too.
+    const errors = createErrorCounter(registry);
+
     // Area components are built before HTTP (their routes are mounted on it) and started after it.
     let selfUrl = '';
     const collector = new Collector({
@@ -98,6 +102,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       logger: logger.child({ component: 'collector' }),
       clock,
       selfUrl: () => selfUrl,
+      countError: (code) => errors.countError(code),
     });
 
     const app = createApp({
@@ -106,6 +111,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       tokens,
       tracer: tracing.tracer,
       readiness: { notReadyReason: () => notReady },
+      errors,
       routes: [tokenRoutes({ tokens, audit }), collectorRoutes(collector)],
       publicRoutes: [selfNodeMetricsRoute(collector)],
     });

@@ -24,6 +24,7 @@ export interface CollectorDeps {
   clock: Clock;
   /** Overseer's own base URL, known once HTTP listens: the self-scrape target lives there. */
   selfUrl: () => string;
+  countError?: (code: number) => void;
 }
 
 /**
@@ -72,6 +73,7 @@ export class Collector implements Component {
         logger: deps.logger.child({ component: 'file-sd' }),
         registry: deps.registry,
         onChange: (targets) => this.manager.sync([...this.staticTargets, ...targets]),
+        ...(deps.countError ? { countError: deps.countError } : {}),
       });
     }
     this.source = c.prometheus

@@ -8,6 +8,7 @@ import { systemClock } from '../clock.js';
 import { AuditLog } from '../db/audit-log.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { openDatabase, type OpenedDatabase } from '../db/open.js';
+import { createErrorCounter } from '../instrument.js';
 import { createApp } from './app.js';
 import { requireRole } from './auth.js';
 import type { AppEnv } from './env.js';
@@ -21,6 +22,7 @@ describe('HTTP app on real Postgres: auth, roles, problem+json', () => {
   let opened: OpenedDatabase;
   let app: Hono<AppEnv>;
   let ready: string | undefined = 'starting';
+  const registry = new Registry();
   const tok: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -35,7 +37,8 @@ describe('HTTP app on real Postgres: auth, roles, problem+json', () => {
     await tokens.revoke(revoked.id);
     tok.revoked = revoked.token;
     app = createApp({
-      registry: new Registry(),
+      registry,
+      errors: createErrorCounter(registry),
       logger,
       tokens,
       tracer: trace.getTracer('test'),
@@ -62,6 +65,15 @@ describe('HTTP app on real Postgres: auth, roles, problem+json', () => {
       ...init,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers },
     });
+
+  it('counts every error it answers in errors_total{code}, unexpected ones as 100302', async () => {
+    await call('/api/v1/whoami');
+    await call('/api/v1/whoami');
+    await call('/api/v1/test/boom', tok.admin);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^errors_total\{code="100303"\} [2-9]/m);
+    expect(text).toMatch(/^errors_total\{code="100302"\} [1-9]/m);
+  });
 
   it('/healthz, /readyz and /metrics need no token; /readyz follows readiness', async () => {
     expect((await call('/healthz')).status).toBe(200);

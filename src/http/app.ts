@@ -5,6 +5,7 @@ import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ErrorCodes, OverseerError, isOverseerError } from '../errors/index.js';
+import type { ErrorCounter } from '../instrument.js';
 import { authenticate, type TokenVerifier } from './auth.js';
 import type { AppEnv } from './env.js';
 import { createHttpMetrics } from './http-metrics.js';
@@ -23,6 +24,8 @@ export interface AppDeps {
   tracer: Tracer;
   /** Mounts the API routes of each area under /api/v1 (already authenticated). */
   routes: ReadonlyArray<(api: Hono<AppEnv>) => void>;
+  /** Counts every error answered, by code (errors_total{code}), so Overseer alarms on its own codes. */
+  errors?: ErrorCounter;
   /** Paths outside /api that need no token (like /metrics), e.g. the embedded node metrics. */
   publicRoutes?: ReadonlyArray<(app: Hono<AppEnv>) => void>;
 }
@@ -107,6 +110,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((err, c) => {
     if (isOverseerError(err)) {
+      deps.errors?.countError(err.code);
       if (err.status >= 500)
         deps.logger.error({ err, code: err.code, requestId: c.get('requestId') }, err.message);
       return problemResponse(c, err);
@@ -116,6 +120,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       hint: `the server logged the cause under request id ${c.get('requestId')}`,
       cause: err,
     });
+    deps.errors?.countError(wrapped.code);
     deps.logger.error(
       { err, code: wrapped.code, requestId: c.get('requestId') },
       'unhandled error in request',

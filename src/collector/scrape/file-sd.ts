@@ -26,6 +26,7 @@ export interface FileSdDeps {
   logger: Logger;
   registry: Registry;
   onChange: (targets: Target[]) => void;
+  countError?: (code: number) => void;
 }
 
 /** `*`, `?` and `[…]` of the last path element as a RegExp over file names. */
@@ -154,6 +155,7 @@ export class FileSd implements Component {
         hint: 'a file_sd file is a JSON or YAML list of {targets: ["host:port"], labels: {…}}; its previous targets are kept',
         cause,
       });
+      this.deps.countError?.(err.code);
       this.deps.logger.error({ code: err.code, file, details: err.details }, err.message);
     }
   }
