@@ -15,7 +15,7 @@ export const ERRORS_TOTAL = 'errors_total';
 export interface ErrorCounter {
   readonly counter: Counter<'code'>;
   /** Counts one error with this code; returns `passThrough` so it can wrap a `throw`. */
-  countError<T>(code: number | string, passThrough?: T): T | undefined;
+  countError<T>(this: void, code: number | string, passThrough?: T): T | undefined;
 }
 
 export function createErrorCounter(registry: Registry): ErrorCounter {
@@ -30,7 +30,7 @@ export function createErrorCounter(registry: Registry): ErrorCounter {
     });
   return {
     counter,
-    countError<T>(code: number | string, passThrough?: T): T | undefined {
+    countError: <T>(code: number | string, passThrough?: T): T | undefined => {
       counter.inc({ code: String(code) });
       return passThrough;
     },
