@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { Alarms } from './alarms/alarms.js';
+import { alarmRoutes } from './alarms/routes.js';
 import { Collector } from './collector/collector.js';
 import { collectorRoutes, selfNodeMetricsRoute } from './collector/routes.js';
 import { AuditLog } from './db/audit-log.js';
@@ -38,7 +40,7 @@ export interface StartDeps {
 /**
  * The composition root: the only place that knows every component. Start order (each step needs the ones
  * before it): tracing → metrics registry → database → migrations → tokens + admin token → HTTP → collector
- * → (other area components) → ready. Stop runs the same list in reverse. If any step fails, what already started is
+ * → alarms → (other area components) → ready. Stop runs the same list in reverse. If any step fails, what already started is
  * stopped again and the error is thrown: nothing is left half-started.
  */
 export async function startOverseer(config: Config, deps: StartDeps): Promise<RunningOverseer> {
@@ -105,6 +107,12 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       countError: (code) => errors.countError(code),
     });
 
+    const alarms = new Alarms({
+      config: config.alarms,
+      logger: logger.child({ component: 'alarms' }),
+      countError: (code) => errors.countError(code),
+    });
+
     const app = createApp({
       registry,
       logger: logger.child({ component: 'http' }),
@@ -112,7 +120,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       tracer: tracing.tracer,
       readiness: { notReadyReason: () => notReady },
       errors,
-      routes: [tokenRoutes({ tokens, audit }), collectorRoutes(collector)],
+      routes: [tokenRoutes({ tokens, audit }), collectorRoutes(collector), alarmRoutes(alarms)],
       publicRoutes: [selfNodeMetricsRoute(collector)],
     });
     const http = new HttpServer({
@@ -126,6 +134,8 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     // this process's own node metrics) and before "ready": collector → (alarms, logs, billing, capacity).
     notReady = 'starting collector';
     await inSpan(tracing.tracer, 'startup.collector', () => lifecycle.start(collector));
+    notReady = 'starting alarms';
+    await inSpan(tracing.tracer, 'startup.alarms', () => lifecycle.start(alarms));
 
     notReady = undefined;
     logger.info({ url: http.url, components: lifecycle.names }, 'ready');

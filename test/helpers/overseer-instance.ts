@@ -11,8 +11,8 @@ export interface TestOverseer {
   running: RunningOverseer;
   url: string;
   token: string;
-  /** GET an API path with the admin token; throws on a non-2xx answer. */
-  get<T>(apiPath: string): Promise<T>;
+  /** GET (or `method`) an API path with the admin token; throws on a non-2xx answer. */
+  get<T>(apiPath: string, method?: string): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -23,6 +23,7 @@ export interface TestOverseer {
 export async function startTestOverseer(
   db: TestDatabase,
   collector: Record<string, unknown>,
+  more: Record<string, unknown> = {},
 ): Promise<TestOverseer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'overseer-it-'));
   const config = configSchema.parse({
@@ -31,6 +32,7 @@ export async function startTestOverseer(
     database: { url: db.url },
     log: { level: 'silent' },
     collector,
+    ...more,
   });
   const running = await startOverseer(config, { logger: pino({ level: 'silent' }) });
   const token = readFileSync(running.adminTokenFile, 'utf8').trim();
@@ -38,9 +40,12 @@ export async function startTestOverseer(
     running,
     url: running.url,
     token,
-    async get<T>(apiPath: string): Promise<T> {
-      const res = await fetch(`${running.url}${apiPath}`, { headers: { authorization: `Bearer ${token}` } });
-      if (!res.ok) throw new Error(`GET ${apiPath}: ${res.status} ${await res.text()}`);
+    async get<T>(apiPath: string, method = 'GET'): Promise<T> {
+      const res = await fetch(`${running.url}${apiPath}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${await res.text()}`);
       return (await res.json()) as T;
     },
     async stop() {
