@@ -84,9 +84,22 @@ describe('promIncrease (extrapolated, as PromQL increase)', () => {
   const pts = (...vs: Array<[number, number]>) => vs.map(([s, v]) => ({ t: s * 1000, v }));
   it.each<[string, Array<[number, number]>, number, number, number | undefined]>([
     ['fewer than two points', [[0, 1]], 60, 60, undefined],
-    // 0→4 over 45 s sampled, edges within 1.1 intervals: extrapolated to the full 60 s range.
+    // 10→13 sampled over 45 s; the first point is one interval from the start: extrapolated to all 60 s.
     [
       'extrapolates to the range',
+      [
+        [15, 10],
+        [30, 11],
+        [45, 12],
+        [60, 13],
+      ],
+      60,
+      60,
+      (3 * 60) / 45,
+    ],
+    // From 0 the counter cannot have risen before its first sample: no extrapolation at the start.
+    [
+      'a counter starting at 0 is not extrapolated back',
       [
         [15, 0],
         [30, 1],
@@ -95,8 +108,9 @@ describe('promIncrease (extrapolated, as PromQL increase)', () => {
       ],
       60,
       60,
-      (3 * (45 + 15 * 0 + 15)) / 45,
+      3,
     ],
+    // 5, 6, restart, 1, 2: +1, +1 (from 0 after the restart), +1.
     [
       'counts a reset as a new start',
       [
@@ -107,7 +121,7 @@ describe('promIncrease (extrapolated, as PromQL increase)', () => {
       ],
       45,
       45,
-      (1 + 6 + 2 - 5) * 1,
+      3,
     ],
     [
       'never extrapolates before zero',
