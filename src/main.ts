@@ -4,6 +4,8 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Alarms } from './alarms/alarms.js';
+import { AlarmStore } from './alarms/evaluator/alarm-store.js';
+import { AlarmEvaluator } from './alarms/evaluator/evaluator.js';
 import { alarmRoutes } from './alarms/routes.js';
 import { Collector } from './collector/collector.js';
 import { collectorRoutes, selfNodeMetricsRoute } from './collector/routes.js';
@@ -109,8 +111,20 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
 
     const alarms = new Alarms({
       config: config.alarms,
+      scrapeIntervalMs: config.collector.scrapeInterval,
       logger: logger.child({ component: 'alarms' }),
       countError: (code) => errors.countError(code),
+    });
+
+    const evaluator = new AlarmEvaluator({
+      store: new AlarmStore(opened.db),
+      window: collector.window,
+      statuses: () => collector.manager.statuses(),
+      rules: () => alarms.rules(),
+      intervalMs: config.collector.scrapeInterval,
+      clock,
+      logger: logger.child({ component: 'alarm-evaluator' }),
+      registry,
     });
 
     const app = createApp({
@@ -120,7 +134,11 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       tracer: tracing.tracer,
       readiness: { notReadyReason: () => notReady },
       errors,
-      routes: [tokenRoutes({ tokens, audit }), collectorRoutes(collector), alarmRoutes(alarms)],
+      routes: [
+        tokenRoutes({ tokens, audit }),
+        collectorRoutes(collector),
+        alarmRoutes(alarms, evaluator, audit),
+      ],
       publicRoutes: [selfNodeMetricsRoute(collector)],
     });
     const http = new HttpServer({
@@ -136,6 +154,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     await inSpan(tracing.tracer, 'startup.collector', () => lifecycle.start(collector));
     notReady = 'starting alarms';
     await inSpan(tracing.tracer, 'startup.alarms', () => lifecycle.start(alarms));
+    await lifecycle.start(evaluator);
 
     notReady = undefined;
     logger.info({ url: http.url, components: lifecycle.names }, 'ready');

@@ -4,10 +4,13 @@ import { isOverseerError, type OverseerError } from '../errors/index.js';
 import type { Component } from '../lifecycle.js';
 import type { AlarmCode } from './code-catalog.js';
 import type { CatalogFile } from './catalog-file.js';
+import { alertAnnotations } from '../dashboards/error-code-rules.js';
+import { compileCodeRules, type CompiledCodeRule } from './evaluator/compile.js';
 import { loadCodeCatalog } from './load-catalog.js';
 
 export interface AlarmsDeps {
   config: Config['alarms'];
+  scrapeIntervalMs: number;
   logger: Logger;
   countError?: (code: number) => void;
 }
@@ -23,7 +26,14 @@ export class Alarms implements Component {
   private loadedAt: Date | undefined;
   private lastError: OverseerError | undefined;
 
+  private compiled: Array<CompiledCodeRule & { annotations: Record<string, string> }> = [];
+
   constructor(private readonly deps: AlarmsDeps) {}
+
+  /** The evaluator's rules: the same as `overseer generate` writes, rebuilt when the catalog reloads. */
+  rules(): ReadonlyArray<CompiledCodeRule & { annotations: Record<string, string> }> {
+    return this.compiled;
+  }
 
   async start(): Promise<void> {
     await this.reload();
@@ -39,6 +49,11 @@ export class Alarms implements Component {
       const { codes, file } = await loadCodeCatalog(this.deps.config);
       this.catalog = codes;
       this.file = file;
+      const byCode = new Map(codes.map((c) => [String(c.code), c]));
+      this.compiled = compileCodeRules(codes, {
+        scrapeIntervalMs: this.deps.scrapeIntervalMs,
+        classes: file?.classes,
+      }).map((r) => ({ ...r, annotations: alertAnnotations(byCode.get(r.code)!) }));
       this.loadedAt = new Date();
       this.lastError = undefined;
       this.deps.logger.info(

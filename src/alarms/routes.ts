@@ -1,15 +1,62 @@
 import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { AuditLog } from '../db/audit-log.js';
+import { ErrorCodes, OverseerError } from '../errors/index.js';
 import { requireRole } from '../http/auth.js';
 import type { AppEnv } from '../http/env.js';
 import type { Alarms } from './alarms.js';
+import type { AlarmEvaluator } from './evaluator/evaluator.js';
 
-/** The code catalog (viewer) and its reload (operator). */
-export function alarmRoutes(alarms: Alarms) {
+const alarmsQuery = z.object({ state: z.enum(['pending', 'firing', 'resolved']).optional() });
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The code catalog, the alarms of the built-in evaluator, and acks. */
+export function alarmRoutes(alarms: Alarms, evaluator: AlarmEvaluator, audit: AuditLog) {
   return (api: Hono<AppEnv>): void => {
     api.get('/codes', requireRole('viewer'), (c) => c.json({ codes: alarms.codes(), ...alarms.status() }));
     api.post('/codes/reload', requireRole('operator'), async (c) => {
       await alarms.reload();
       return c.json({ codes: alarms.codes().length, ...alarms.status() });
+    });
+
+    api.get('/alarms', requireRole('viewer'), (c) => {
+      const q = alarmsQuery.safeParse(c.req.query());
+      if (!q.success) {
+        throw new OverseerError(ErrorCodes.ALARM_QUERY_INVALID, 'state must be pending, firing or resolved', {
+          status: 400,
+          hint: 'GET /api/v1/alarms?state=firing, or no state for all',
+        });
+      }
+      const list = evaluator
+        .alarms()
+        .filter((a) => q.data.state === undefined || a.state === q.data.state)
+        .map((a) => ({
+          id: a.id ?? null,
+          alertname: a.alertname,
+          state: a.state,
+          labels: a.labels,
+          annotations: a.annotations,
+          value: a.value,
+          activeAt: iso(a.activeAt),
+          firedAt: iso(a.firedAt),
+          resolvedAt: iso(a.resolvedAt),
+          ackedAt: a.ackedAt?.toISOString() ?? null,
+          ackedBy: a.ackedBy,
+        }));
+      return c.json({ alarms: list });
+    });
+
+    api.post('/alarms/:id{[0-9]+}/ack', requireRole('operator'), async (c) => {
+      const id = c.req.param('id');
+      const by = c.get('principal').name;
+      if (!(await evaluator.ack(id, by))) {
+        throw new OverseerError(ErrorCodes.ALARM_NOT_ACTIVE, `no pending or firing alarm ${id}`, {
+          status: 404,
+          hint: 'GET /api/v1/alarms?state=firing lists the alarms that can be acknowledged',
+        });
+      }
+      await audit.record(by, 'alarm.ack', `alarm/${id}`, {});
+      return c.json({ id, ackedBy: by });
     });
   };
 }

@@ -41,9 +41,9 @@ export function classRule(cls: Exclude<CodeClass, 'ignore'>, classes?: CatalogFi
   };
 }
 
-/** The range `increase` looks back: at least four scrape intervals (Prometheus's rule of thumb), ≥ 1m. */
+/** The range `increase` looks back: four scrape intervals (Prometheus's rule of thumb), whole seconds. */
 export function evaluationRangeMs(scrapeIntervalMs: number): number {
-  return Math.max(60_000, Math.ceil((4 * scrapeIntervalMs) / 1000) * 1000);
+  return Math.ceil((4 * scrapeIntervalMs) / 1000) * 1000;
 }
 
 export const alertName = (code: number): string => `ErrorCode${code}`;

@@ -54,6 +54,8 @@ export const ErrorCodes = {
 
   CODE_CATALOG_UNREADABLE: 101001, // @class client
   CODE_CATALOG_INVALID: 101002, // @class client
+  ALARM_QUERY_INVALID: 101003, // @class client
+  ALARM_NOT_ACTIVE: 101004, // @class client
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
