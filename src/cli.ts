@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { alarmCommands } from './cli/alarms.js';
 import { codesCommand } from './cli/codes.js';
 import { collectorCommands } from './cli/collector.js';
 import { configCommand } from './cli/config-check.js';
@@ -36,6 +37,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   metricsCommands(program, ctx, setExit);
   collectorCommands(program, ctx);
   generateCommand(program, ctx);
+  alarmCommands(program, ctx);
   tokenCommands(program, ctx);
   configCommand(program, ctx);
   // Subcommands inherit exit/usage behaviour so `overseer codes scan --bogus` fails like `overseer --bogus`.

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runOverseer } from './helpers/cli-process.js';
 import { startTestOverseer, type TestOverseer } from './helpers/overseer-instance.js';
 import { waitFor } from './helpers/poll.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
@@ -78,6 +79,13 @@ describe('built-in evaluator on scraped errors_total', () => {
     });
     // The flat code never fires.
     expect((await alarms()).some((x) => x.alertname === 'ErrorCode104212')).toBe(false);
+    const cli = await runOverseer(['alarms', 'list', '--state', 'firing'], {
+      OVERSEER_URL: overseer.url,
+      OVERSEER_TOKEN: overseer.token,
+    });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^ID\s+ALERT\s+STATE\s+JOB\s+SEVERITY\s+SOURCE/m);
+    expect(cli.stdout).toMatch(/ErrorCode104211\s+firing\s+billing\s+page\s+src\/pay\.ts:4/);
   });
 
   it('an ack is kept, and a restart loses neither the firing alarm nor its ack', async () => {
