@@ -7,6 +7,7 @@ import { Alarms } from './alarms/alarms.js';
 import { AlarmStore } from './alarms/evaluator/alarm-store.js';
 import { AlarmEvaluator } from './alarms/evaluator/evaluator.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { Silences } from './alarms/silences.js';
 import { Collector } from './collector/collector.js';
 import { collectorRoutes, selfNodeMetricsRoute } from './collector/routes.js';
 import { AuditLog } from './db/audit-log.js';
@@ -116,6 +117,8 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       countError: (code) => errors.countError(code),
     });
 
+    const silences = new Silences(opened.db, clock);
+    await silences.load();
     const evaluator = new AlarmEvaluator({
       store: new AlarmStore(opened.db),
       window: collector.window,
@@ -137,7 +140,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       routes: [
         tokenRoutes({ tokens, audit }),
         collectorRoutes(collector),
-        alarmRoutes(alarms, evaluator, audit),
+        alarmRoutes(alarms, evaluator, silences, audit),
       ],
       publicRoutes: [selfNodeMetricsRoute(collector)],
     });

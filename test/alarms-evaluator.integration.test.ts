@@ -101,6 +101,36 @@ describe('built-in evaluator on scraped errors_total', () => {
     });
   });
 
+  it('silences: created, listed, applied to the alarm, expired; bad matchers get a clear coded error', async () => {
+    const env = { OVERSEER_URL: overseer.url, OVERSEER_TOKEN: overseer.token };
+    const made = await runOverseer(
+      [
+        'alarms',
+        'silence',
+        '{alertname="ErrorCode104211", job=~"bill.*"}',
+        '--duration',
+        '1h',
+        '--comment',
+        'deploying',
+        '--json',
+      ],
+      env,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const { id } = JSON.parse(made.stdout) as { id: string };
+    expect((await alarms('firing'))[0]).toMatchObject({ silenced: true });
+    const list = await runOverseer(['alarms', 'silences'], env);
+    expect(list.stdout).toMatch(
+      new RegExp(`${id}\\s+active\\s+alertname="ErrorCode104211",job=~"bill\\.\\*"`),
+    );
+    const bad = await runOverseer(['alarms', 'silence', 'job==x', '--duration', '1h', '--comment', 'x'], env);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/server error 101005/);
+    const gone = await runOverseer(['alarms', 'unsilence', id], env);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect((await alarms('firing'))[0]).toMatchObject({ silenced: false });
+  });
+
   it('when the errors stop it resolves after the range and keep_firing_for', async () => {
     failing = false;
     const resolved = await waitFor(

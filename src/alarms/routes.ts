@@ -6,13 +6,59 @@ import { requireRole } from '../http/auth.js';
 import type { AppEnv } from '../http/env.js';
 import type { Alarms } from './alarms.js';
 import type { AlarmEvaluator } from './evaluator/evaluator.js';
+import type { Silences } from './silences.js';
+import { parseDuration } from '../config/units.js';
+import { jsonBody } from '../http/validate.js';
+
+const silenceBody = z
+  .strictObject({
+    matchers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+    endsAt: z.iso.datetime({ offset: true }).optional(),
+    duration: z
+      .string()
+      .refine((d) => parseDuration(d) !== undefined, 'a duration like 30m or 2h')
+      .optional(),
+    comment: z.string().min(1),
+  })
+  .refine(
+    (b) => (b.endsAt === undefined) !== (b.duration === undefined),
+    'give endsAt or duration (one of them)',
+  );
 
 const alarmsQuery = z.object({ state: z.enum(['pending', 'firing', 'resolved']).optional() });
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** The code catalog, the alarms of the built-in evaluator, and acks. */
-export function alarmRoutes(alarms: Alarms, evaluator: AlarmEvaluator, audit: AuditLog) {
+export function alarmRoutes(alarms: Alarms, evaluator: AlarmEvaluator, silences: Silences, audit: AuditLog) {
   return (api: Hono<AppEnv>): void => {
+    api.get('/silences', requireRole('viewer'), (c) => c.json({ silences: silences.list() }));
+    api.post('/silences', requireRole('operator'), async (c) => {
+      const body = await jsonBody(c, silenceBody);
+      const by = c.get('principal').name;
+      const startsAt = body.startsAt === undefined ? undefined : new Date(body.startsAt);
+      const from = startsAt?.getTime() ?? Date.now();
+      const endsAt =
+        body.endsAt !== undefined
+          ? new Date(body.endsAt)
+          : new Date(from + (parseDuration(body.duration ?? '') ?? NaN));
+      const created = await silences.create(
+        { matchers: body.matchers, ...(startsAt ? { startsAt } : {}), endsAt, comment: body.comment },
+        by,
+      );
+      await audit.record(by, 'silence.create', `silence/${created.id}`, {
+        matchers: body.matchers,
+        endsAt: created.endsAt,
+      });
+      return c.json(created, 201);
+    });
+    api.delete('/silences/:id', requireRole('operator'), async (c) => {
+      const id = c.req.param('id');
+      await silences.expire(id);
+      await audit.record(c.get('principal').name, 'silence.expire', `silence/${id}`, {});
+      return c.json({ id, status: 'expired' });
+    });
+
     api.get('/codes', requireRole('viewer'), (c) => c.json({ codes: alarms.codes(), ...alarms.status() }));
     api.post('/codes/reload', requireRole('operator'), async (c) => {
       await alarms.reload();
@@ -42,6 +88,7 @@ export function alarmRoutes(alarms: Alarms, evaluator: AlarmEvaluator, audit: Au
           resolvedAt: iso(a.resolvedAt),
           ackedAt: a.ackedAt?.toISOString() ?? null,
           ackedBy: a.ackedBy,
+          silenced: silences.silenced({ alertname: a.alertname, ...a.labels }),
         }));
       return c.json({ alarms: list });
     });

@@ -50,6 +50,65 @@ export function alarmCommands(program: Command, ctx: CliContext): void {
       );
     });
   alarms
+    .command('silence')
+    .description('silence notifications for alarms matching Alertmanager matchers, for a while')
+    .argument('<matchers>', 'e.g. \'{alertname="ErrorCode104211", job=~"billing.*"}\'')
+    .requiredOption('--duration <d>', 'how long, e.g. 30m, 2h')
+    .requiredOption('--comment <text>', 'why (shown to the rest of on-call)')
+    .action(async (matchers: string, o: { duration: string; comment: string }, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<GlobalOptions>();
+      const s = await (
+        await clientFor(ctx, opts)
+      ).request<{ id: string; endsAt: string }>('POST', '/api/v1/silences', {
+        matchers,
+        duration: o.duration,
+        comment: o.comment,
+      });
+      ctx.output.out(opts.json ? JSON.stringify(s) : `silence ${s.id} until ${s.endsAt}`);
+    });
+  alarms
+    .command('silences')
+    .description('list silences with their matchers, window and status')
+    .action(async (_o: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<GlobalOptions>();
+      const { silences } = await (
+        await clientFor(ctx, opts)
+      ).request<{
+        silences: Array<{
+          id: string;
+          matchers: Array<{ name: string; type: string; value: string }>;
+          endsAt: string;
+          status: string;
+          createdBy: string;
+          comment: string;
+        }>;
+      }>('GET', '/api/v1/silences');
+      ctx.output.out(
+        opts.json
+          ? JSON.stringify(silences, null, 2)
+          : table(
+              ['ID', 'STATUS', 'MATCHERS', 'ENDS', 'BY', 'COMMENT'],
+              silences.map((s) => [
+                s.id,
+                s.status,
+                s.matchers.map((m) => `${m.name}${m.type}${JSON.stringify(m.value)}`).join(','),
+                s.endsAt,
+                s.createdBy,
+                s.comment,
+              ]),
+            ),
+      );
+    });
+  alarms
+    .command('unsilence')
+    .description('expire a silence now')
+    .argument('<id>', 'silence id')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<GlobalOptions>();
+      await (await clientFor(ctx, opts)).request('DELETE', `/api/v1/silences/${encodeURIComponent(id)}`);
+      ctx.output.out(`silence ${id} expired`);
+    });
+  alarms
     .command('ack')
     .description('acknowledge an alarm: no repeated notifications until it resolves')
     .argument('<id>', 'alarm id from overseer alarms list')

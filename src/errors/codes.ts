@@ -56,6 +56,9 @@ export const ErrorCodes = {
   CODE_CATALOG_INVALID: 101002, // @class client
   ALARM_QUERY_INVALID: 101003, // @class client
   ALARM_NOT_ACTIVE: 101004, // @class client
+  SILENCE_MATCHERS_INVALID: 101005, // @class client
+  SILENCE_WINDOW_INVALID: 101006, // @class client
+  SILENCE_NOT_FOUND: 101007, // @class client
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
