@@ -86,6 +86,19 @@ export const configSchema = z.strictObject({
       catalog: z.string().min(1).optional(),
       alertmanager: z.strictObject({ url }).optional(),
       webhooks: z.array(z.strictObject({ url })).default([]),
+      delivery: z
+        .strictObject({
+          /** Firing alerts are sent to Alertmanager again this often (Prometheus: 1m). */
+          resendInterval: duration.prefault('1m'),
+          /** A webhook hears about a still-firing, unacknowledged alarm again after this long. */
+          repeatInterval: duration.prefault('4h'),
+          /** Alerts waiting per notifier while it is down; beyond, the oldest is dropped and counted. */
+          maxQueue: z.number().int().min(1).default(10_000),
+          backoffMax: duration.prefault('1m'),
+          /** Delivery failing this long raises the OverseerNotificationsFailing self-alarm. */
+          failingAfter: duration.prefault('2m'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   logs: z

@@ -7,6 +7,9 @@ import { Alarms } from './alarms/alarms.js';
 import { AlarmStore } from './alarms/evaluator/alarm-store.js';
 import { AlarmEvaluator } from './alarms/evaluator/evaluator.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { AlertmanagerNotifier } from './alarms/notify/alertmanager.js';
+import { NotificationDispatcher } from './alarms/notify/dispatcher.js';
+import { WebhookNotifier } from './alarms/notify/webhook.js';
 import { Silences } from './alarms/silences.js';
 import { Collector } from './collector/collector.js';
 import { collectorRoutes, selfNodeMetricsRoute } from './collector/routes.js';
@@ -128,6 +131,38 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       clock,
       logger: logger.child({ component: 'alarm-evaluator' }),
       registry,
+      onChanges: (changes) => dispatcher.onChanges(changes),
+    });
+    const dispatcher = new NotificationDispatcher({
+      targets: [
+        ...(config.alarms.alertmanager
+          ? [
+              {
+                notifier: new AlertmanagerNotifier(config.alarms.alertmanager.url),
+                kind: 'alertmanager' as const,
+              },
+            ]
+          : []),
+        ...config.alarms.webhooks.map((w) => ({
+          notifier: new WebhookNotifier(w.url, () => selfUrl),
+          kind: 'webhook' as const,
+        })),
+      ],
+      silences,
+      alarms: () => evaluator.alarms(),
+      resendIntervalMs: config.alarms.delivery.resendInterval,
+      repeatIntervalMs: config.alarms.delivery.repeatInterval,
+      externalUrl: () => selfUrl,
+      delivery: {
+        maxQueue: config.alarms.delivery.maxQueue,
+        maxBatch: 64,
+        backoffBaseMs: 500,
+        backoffMaxMs: config.alarms.delivery.backoffMax,
+        failingAlarmAfterMs: config.alarms.delivery.failingAfter,
+      },
+      registry,
+      logger: logger.child({ component: 'notifications' }),
+      clock,
     });
 
     const app = createApp({
@@ -140,7 +175,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       routes: [
         tokenRoutes({ tokens, audit }),
         collectorRoutes(collector),
-        alarmRoutes(alarms, evaluator, silences, audit),
+        alarmRoutes(alarms, evaluator, silences, audit, dispatcher),
       ],
       publicRoutes: [selfNodeMetricsRoute(collector)],
     });
@@ -157,6 +192,8 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     await inSpan(tracing.tracer, 'startup.collector', () => lifecycle.start(collector));
     notReady = 'starting alarms';
     await inSpan(tracing.tracer, 'startup.alarms', () => lifecycle.start(alarms));
+    // Notifications before the evaluator: its first cycle may already have something to send.
+    await lifecycle.start(dispatcher);
     await lifecycle.start(evaluator);
 
     notReady = undefined;

@@ -21,7 +21,9 @@ export function ownSources(): Config['alarms']['codeSources'] {
 }
 
 /** Scans every configured code source (or Overseer itself) and applies the catalog file. */
-export async function loadCodeCatalog(alarms: Config['alarms']): Promise<LoadedCodeCatalog> {
+export async function loadCodeCatalog(
+  alarms: Pick<Config['alarms'], 'codeSources' | 'catalog'>,
+): Promise<LoadedCodeCatalog> {
   const file = alarms.catalog === undefined ? undefined : await readCatalogFile(alarms.catalog);
   const sources = alarms.codeSources.length > 0 ? alarms.codeSources : ownSources();
   const scans: ServiceScan[] = [];

@@ -6,6 +6,7 @@ import { requireRole } from '../http/auth.js';
 import type { AppEnv } from '../http/env.js';
 import type { Alarms } from './alarms.js';
 import type { AlarmEvaluator } from './evaluator/evaluator.js';
+import type { NotificationDispatcher } from './notify/dispatcher.js';
 import type { Silences } from './silences.js';
 import { parseDuration } from '../config/units.js';
 import { jsonBody } from '../http/validate.js';
@@ -30,7 +31,13 @@ const alarmsQuery = z.object({ state: z.enum(['pending', 'firing', 'resolved']).
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** The code catalog, the alarms of the built-in evaluator, and acks. */
-export function alarmRoutes(alarms: Alarms, evaluator: AlarmEvaluator, silences: Silences, audit: AuditLog) {
+export function alarmRoutes(
+  alarms: Alarms,
+  evaluator: AlarmEvaluator,
+  silences: Silences,
+  audit: AuditLog,
+  dispatcher?: NotificationDispatcher,
+) {
   return (api: Hono<AppEnv>): void => {
     api.get('/silences', requireRole('viewer'), (c) => c.json({ silences: silences.list() }));
     api.post('/silences', requireRole('operator'), async (c) => {
@@ -90,7 +97,27 @@ export function alarmRoutes(alarms: Alarms, evaluator: AlarmEvaluator, silences:
           ackedBy: a.ackedBy,
           silenced: silences.silenced({ alertname: a.alertname, ...a.labels }),
         }));
-      return c.json({ alarms: list });
+      // Overseer's own delivery trouble is an alarm too (not persisted: it is the state of this process).
+      const self = (dispatcher?.selfAlarms() ?? [])
+        .filter(() => q.data.state === undefined || q.data.state === 'firing')
+        .map((a) => ({
+          id: null,
+          alertname: a.alertname,
+          state: 'firing',
+          labels: a.labels,
+          annotations: {
+            summary: `notifications to ${a.labels.notifier} keep failing`,
+            description: a.error ?? '',
+          },
+          value: 1,
+          activeAt: null,
+          firedAt: null,
+          resolvedAt: null,
+          ackedAt: null,
+          ackedBy: null,
+          silenced: false,
+        }));
+      return c.json({ alarms: [...list, ...self] });
     });
 
     api.post('/alarms/:id{[0-9]+}/ack', requireRole('operator'), async (c) => {
