@@ -76,7 +76,9 @@ capacity: { interval: 10s, minHostsPerTenant: 2, mode: auto }
       labels: { host: 'a' },
     });
     expect(config.logs.rotate).toEqual({ maxBytes: 1024 * 1024, maxAge: 5_400_000 });
-    expect(config.alarms.codeSources).toEqual([{ dir: path.resolve(dir, '../svc/src'), language: 'java' }]);
+    expect(config.alarms.codeSources).toEqual([
+      { dir: path.resolve(dir, '../svc/src'), language: 'java', container: 'ErrorCodes' },
+    ]);
     expect(config.capacity.mode).toBe('auto');
   });
 });
