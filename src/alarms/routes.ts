@@ -43,14 +43,14 @@ export function alarmRoutes(
     api.post('/silences', requireRole('operator'), async (c) => {
       const body = await jsonBody(c, silenceBody);
       const by = c.get('principal').name;
-      const startsAt = body.startsAt === undefined ? undefined : new Date(body.startsAt);
-      const from = startsAt?.getTime() ?? Date.now();
-      const endsAt =
-        body.endsAt !== undefined
-          ? new Date(body.endsAt)
-          : new Date(from + (parseDuration(body.duration ?? '') ?? NaN));
       const created = await silences.create(
-        { matchers: body.matchers, ...(startsAt ? { startsAt } : {}), endsAt, comment: body.comment },
+        {
+          matchers: body.matchers,
+          ...(body.startsAt !== undefined ? { startsAt: new Date(body.startsAt) } : {}),
+          ...(body.endsAt !== undefined ? { endsAt: new Date(body.endsAt) } : {}),
+          ...(body.duration !== undefined ? { durationMs: parseDuration(body.duration)! } : {}),
+          comment: body.comment,
+        },
         by,
       );
       await audit.record(by, 'silence.create', `silence/${created.id}`, {

@@ -19,7 +19,9 @@ export interface NewSilence {
   /** Alertmanager syntax: `{job="api", alertname=~"ErrorCode10.*"}`, or a list of single matchers. */
   matchers: string | string[];
   startsAt?: Date;
-  endsAt: Date;
+  /** The end, or how long from the start (ms): one of the two. */
+  endsAt?: Date;
+  durationMs?: number;
   comment: string;
 }
 
@@ -88,13 +90,16 @@ export class Silences {
       });
     }
     const startsAt = s.startsAt ?? new Date(this.clock.nowMs());
-    if (!(s.endsAt.getTime() > startsAt.getTime()) || s.endsAt.getTime() <= this.clock.nowMs()) {
+    const endsAt = s.endsAt ?? new Date(startsAt.getTime() + (s.durationMs ?? NaN));
+    if (!(endsAt.getTime() > startsAt.getTime()) || endsAt.getTime() <= this.clock.nowMs()) {
       throw new OverseerError(
         ErrorCodes.SILENCE_WINDOW_INVALID,
         'a silence must end after it starts, in the future',
         {
           status: 400,
-          details: [`startsAt ${startsAt.toISOString()}, endsAt ${s.endsAt.toISOString()}`],
+          details: [
+            `startsAt ${startsAt.toISOString()}, endsAt ${Number.isNaN(endsAt.getTime()) ? 'missing' : endsAt.toISOString()}`,
+          ],
           hint: 'give endsAt later than startsAt and now, or a duration like 2h',
         },
       );
@@ -106,7 +111,7 @@ export class Silences {
         id,
         matchers: JSON.stringify(matchers),
         starts_at: startsAt,
-        ends_at: s.endsAt,
+        ends_at: endsAt,
         created_by: by,
         comment: s.comment,
       })
@@ -115,7 +120,7 @@ export class Silences {
       id,
       matchers,
       startsAt: startsAt.getTime(),
-      endsAt: s.endsAt.getTime(),
+      endsAt: endsAt.getTime(),
       createdBy: by,
       comment: s.comment,
     });

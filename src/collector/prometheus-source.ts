@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import type { HostLoad, MetricsSource } from './metrics-source.js';
+import { hostFromLabels } from './scrape/target.js';
 
 const vectorResponse = z.object({
   status: z.literal('success'),
@@ -59,9 +60,8 @@ export class PrometheusSource implements MetricsSource {
       const { __name__: _, ...target } = labels;
       const mem = avail.get(key) ?? fallback.get(key);
       const upSample = up.get(key);
-      const instance = target.instance ?? '';
       hosts.push({
-        host: target.host || instance.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'),
+        host: hostFromLabels(target),
         cpu: clamp(cpu.get(key)?.value),
         memory: clamp(mem?.value),
         load1: load1.get(key)?.value ?? null,

@@ -142,7 +142,9 @@ export class NotificationDispatcher implements Component {
           if (a.ackedAt !== null) continue;
           if (now - (this.lastSent.get(key) ?? 0) < this.deps.repeatIntervalMs) continue;
         }
-        this.lastSent.set(key, now);
+        // Only firing alarms repeat: forget a resolved one, so the map stays as small as the active set.
+        if (a.state === 'firing') this.lastSent.set(key, now);
+        else this.lastSent.delete(key);
         batch.push(this.toOut(a, labels, now));
       }
       if (batch.length > 0) queue.enqueue(batch);

@@ -49,9 +49,14 @@ export function targetsOfGroup(group: TargetGroup, source: string): Target[] {
 
 /** The host a target measures: its `host` label, else the instance without the port. */
 export function hostOf(target: Target): string {
-  const host = target.labels.host;
+  return hostFromLabels(target.labels);
+}
+
+/** The host named by target labels (also of series read back from Prometheus). */
+export function hostFromLabels(labels: Readonly<Record<string, string>>): string {
+  const host = labels.host;
   if (host !== undefined && host !== '') return host;
-  const instance = target.labels.instance ?? '';
+  const instance = labels.instance ?? '';
   const m = /^\[(.*)\](?::\d+)?$/.exec(instance) ?? /^([^:]*)(?::\d+)?$/.exec(instance);
   return m?.[1] ?? instance;
 }
