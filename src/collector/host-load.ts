@@ -1,3 +1,4 @@
+import { labelOf } from './exposition/lexer.js';
 import type { LabelPairs } from './exposition/types.js';
 import type { Point } from './sample-window.js';
 
@@ -21,11 +22,6 @@ export interface HostLoadValues {
   cpuWindow: { from: number; to: number } | undefined;
   /** Which memory formula applied: MemAvailable, or MemFree+Buffers+Cached on kernels without it. */
   memorySource: 'MemAvailable' | 'MemFree+Buffers+Cached' | undefined;
-}
-
-function label(labels: LabelPairs, name: string): string | undefined {
-  for (let i = 0; i < labels.length; i += 2) if (labels[i] === name) return labels[i + 1];
-  return undefined;
 }
 
 /** Counter increase over the points, counting a drop as a reset (as Prometheus's increase does). */
@@ -55,7 +51,7 @@ export function hostLoad(reader: NodeSeriesReader, nowMs: number, loadWindowMs: 
     if (points.length < 2) continue;
     const inc = increase(points);
     all += inc;
-    if (label(row.labels, 'mode') === 'idle') idle += inc;
+    if (labelOf(row.labels, 'mode') === 'idle') idle += inc;
     from = Math.min(from, points[0]!.t);
     to = Math.max(to, points.at(-1)!.t);
   }

@@ -198,6 +198,12 @@ function unescapeLabelValue(raw: string): string {
   return out + raw.slice(from);
 }
 
+/** The value of label `name` in flattened pairs, or undefined. */
+export function labelOf(labels: LabelPairs, name: string): string | undefined {
+  for (let i = 0; i < labels.length; i += 2) if (labels[i] === name) return labels[i + 1];
+  return undefined;
+}
+
 /** The labels of a series key (`name{a="1",…}`, escaped as in the exposition) back as pairs. */
 export function seriesLabels(series: string): LabelPairs {
   const brace = series.indexOf('{');

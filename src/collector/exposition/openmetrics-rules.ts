@@ -1,4 +1,5 @@
 import { parseOpenMetricsNumber } from './float.js';
+import { labelOf } from './lexer.js';
 import type { LabelPairs, MetricType } from './types.js';
 
 /** Sample-name suffixes each OpenMetrics family type may use ('' is the bare family name). */
@@ -113,9 +114,4 @@ export class PointCheck {
 
 function nonNegative(what: string, v: number): string | undefined {
   return Number.isNaN(v) || v < 0 ? `${what} must be a non-negative number, not ${v}` : undefined;
-}
-
-export function labelOf(labels: LabelPairs, name: string): string | undefined {
-  for (let i = 0; i < labels.length; i += 2) if (labels[i] === name) return labels[i + 1];
-  return undefined;
 }

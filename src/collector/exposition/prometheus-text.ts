@@ -1,5 +1,5 @@
 import { parseGoFloat, parseMillis } from './float.js';
-import { CHAR, Lexer, seriesKey } from './lexer.js';
+import { CHAR, labelOf, Lexer, seriesKey } from './lexer.js';
 import { fastComment, fastSample } from './prometheus-fast.js';
 import { follows, groupSorted, pointLabelOf } from './series-order.js';
 import type { Exposition, LabelPairs, MetricFamily, MetricType, ParseOptions, Sample } from './types.js';
@@ -333,8 +333,7 @@ export class PromTextParser {
   }
 
   private checkBound(labels: LabelPairs, label: string, name: string, at: number): void {
-    let v: string | undefined;
-    for (let i = 0; i < labels.length; i += 2) if (labels[i] === label) v = labels[i + 1];
+    const v = labelOf(labels, label);
     if (v === undefined) this.lx.fail(`sample "${name}" has no "${label}" label`, at);
     if (parseGoFloat(v, 0, v.length) === undefined) this.lx.fail(`label ${label}="${v}" is not a number`, at);
   }
