@@ -7,8 +7,9 @@ import { stringify } from 'yaml';
 import type { AlarmCode } from '../src/alarms/code-catalog.js';
 import { evaluateAlerts, type AlertInstance } from '../src/alarms/evaluator/alert-state.js';
 import { compileCodeRules } from '../src/alarms/evaluator/compile.js';
-import type { TimedValue } from '../src/alarms/evaluator/increase.js';
-import { ruleResults, type CounterSeries } from '../src/alarms/evaluator/rule-eval.js';
+import { CodeSums } from '../src/alarms/evaluator/code-sums.js';
+import { ruleResults } from '../src/alarms/evaluator/rule-eval.js';
+import { SampleWindow } from '../src/collector/sample-window.js';
 import { alertAnnotations, errorCodeRulesYaml, promDuration } from '../src/dashboards/error-code-rules.js';
 import { describeWithBinaries } from './helpers/integration.js';
 
@@ -42,13 +43,31 @@ function expand(values: string): Array<number | '_' | 'stale'> {
   return out;
 }
 
-/** Points as Prometheus would hold them: a sample per interval, none for `_`, `stale` ends the run. */
-function points(values: string): TimedValue[] {
-  const out: TimedValue[] = [];
-  expand(values).forEach((v, i) => {
-    if (typeof v === 'number') out.push({ t: i * INTERVAL, v });
-  });
-  return out;
+/**
+ * The input in a sample window, as the collector would hold it: one target per series (its job a target
+ * label), a scrape per interval; `_` and `stale` are a scrape without the series (a stale marker), which
+ * a range selection skips just as it skips a missing sample.
+ */
+function windowOf(steps: number): SampleWindow {
+  const w = new SampleWindow({ windowMs: 10 * 60_000, intervalMs: INTERVAL, maxSeries: 1000 });
+  for (let k = 0; k < steps; k++) {
+    INPUT.forEach((s, i) => {
+      const v = expand(s.values)[k];
+      const series = `errors_total{code="${s.labels.code}"}`;
+      const labels = ['code', s.labels.code!];
+      const sample = {
+        name: 'errors_total',
+        labels,
+        value: v as number,
+        timestampMs: undefined,
+        exemplar: undefined,
+        family: 0,
+        series,
+      };
+      w.append(`t${i}`, k * INTERVAL, typeof v === 'number' ? [sample] : []);
+    });
+  }
+  return w;
 }
 
 const INPUT: Array<{ labels: Record<string, string>; values: string }> = [
@@ -74,18 +93,21 @@ describeWithBinaries(['promtool'], 'built-in evaluator vs promtool test rules', 
   const classes = { client: { threshold: 5, for: 120_000, keepFiringFor: 300_000 } };
   const opts = { scrapeIntervalMs: INTERVAL, classes };
   const rules = compileCodeRules(codes, opts);
-  const series: CounterSeries[] = INPUT.map((s) => ({ labels: s.labels, points: points(s.values) }));
   const steps = Math.max(...INPUT.map((s) => expand(s.values).length)) + 4;
+  const targets = INPUT.map((s, i) => ({ id: `t${i}`, job: s.labels.job! }));
 
   /** Firing alerts of each rule at each evaluation, as our evaluator sees them. */
   function simulate(): Array<{ t: number; alert: string; firing: AlertInstance[] }> {
     const out: Array<{ t: number; alert: string; firing: AlertInstance[] }> = [];
     const state = new Map(rules.map((r) => [r.alert, new Map<string, AlertInstance>()]));
+    const sums = new CodeSums('errors_total');
     for (let k = 0; k < steps; k++) {
       const t = k * INTERVAL;
+      // The window as it stood at t: only scrapes up to t (the evaluator never sees the future).
+      sums.compute(windowOf(k + 1), targets, t, rules[0]!.rangeMs);
       for (const r of rules) {
         const alerts = state.get(r.alert)!;
-        evaluateAlerts(alerts, ruleResults(r, series, t), t, r.timing);
+        evaluateAlerts(alerts, ruleResults(r, sums.byJob(r.code)), t, r.timing);
         out.push({ t, alert: r.alert, firing: [...alerts.values()].filter((a) => a.state === 'firing') });
       }
     }

@@ -112,8 +112,13 @@ export class SampleWindow {
   private series = 0;
   private droppedTotal = 0;
 
+  private readonly scratchT: Float64Array;
+  private readonly scratchV: Float64Array;
+
   constructor(private readonly opts: SampleWindowOptions) {
     this.slots = Math.max(2, Math.ceil(opts.windowMs / opts.intervalMs) + 1);
+    this.scratchT = new Float64Array(this.slots);
+    this.scratchV = new Float64Array(this.slots);
   }
 
   /** Series held over all targets. */
@@ -218,17 +223,65 @@ export class SampleWindow {
     const ring = this.targets.get(targetId);
     const row = ring?.index.get(series);
     if (ring === undefined || row === undefined) return [];
+    const slots = this.slotsIn(ring, sinceMs, Infinity);
+    const n = this.fill(ring, row, slots, this.scratchT, this.scratchV);
     const out: Point[] = [];
+    for (let i = 0; i < n; i++) out.push({ t: this.scratchT[i]!, v: this.scratchV[i]! });
+    return out;
+  }
+
+  /**
+   * Visits every series of one metric of a target with its points in [fromMs, toMs], oldest first, stale
+   * markers left out — in two scratch arrays reused for every call, so a million series a cycle cost no
+   * object per point. `row` names the series within its target while it lives; a freed row is reused
+   * by a later series, so a cache keyed by row must check `series` too.
+   */
+  scan(
+    targetId: string,
+    name: string,
+    fromMs: number,
+    toMs: number,
+    visit: (row: number, series: string, t: Float64Array, v: Float64Array, n: number) => void,
+  ): void {
+    const ring = this.targets.get(targetId);
+    const rows = ring?.byName.get(name);
+    if (ring === undefined || rows === undefined) return;
+    const slots = this.slotsIn(ring, fromMs, toMs);
+    for (const r of rows) {
+      const n = this.fill(ring, r, slots, this.scratchT, this.scratchV);
+      visit(r, ring.rows[r]!, this.scratchT, this.scratchV, n);
+    }
+  }
+
+  /** Ring slots of a target's scrapes within [fromMs, toMs], oldest first. */
+  private slotsIn(ring: TargetRing, fromMs: number, toMs: number): number[] {
+    const out: number[] = [];
     const n = Math.min(ring.seq, this.slots);
     for (let k = ring.seq - n; k < ring.seq; k++) {
       const slot = k % this.slots;
       const t = ring.times[slot]!;
-      if (!(t >= sinceMs)) continue;
-      const i = row * this.slots + slot;
-      if (ring.words[2 * i] === STALE_LO && ring.words[2 * i + 1] === STALE_HI) continue;
-      out.push({ t, v: ring.values[i]! });
+      if (t >= fromMs && t <= toMs) out.push(slot);
     }
     return out;
+  }
+
+  private fill(
+    ring: TargetRing,
+    row: number,
+    slots: readonly number[],
+    t: Float64Array,
+    v: Float64Array,
+  ): number {
+    let n = 0;
+    const base = row * this.slots;
+    for (const slot of slots) {
+      const i = base + slot;
+      if (ring.words[2 * i] === STALE_LO && ring.words[2 * i + 1] === STALE_HI) continue;
+      t[n] = ring.times[slot]!;
+      v[n] = ring.values[i]!;
+      n++;
+    }
+    return n;
   }
 
   /** The value a series had in the target's latest scrape, or undefined when it was absent (stale). */

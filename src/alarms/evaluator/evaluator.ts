@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../../clock.js';
-import { seriesLabels } from '../../collector/exposition/lexer.js';
 import type { SampleWindow } from '../../collector/sample-window.js';
 import type { TargetStatus } from '../../collector/scrape/target-status.js';
 import type { Component } from '../../lifecycle.js';
 import type { AlarmStore, StoredAlarm } from './alarm-store.js';
-import { evaluateAlerts, type AlertInstance, type Transition } from './alert-state.js';
+import { evaluateAlerts, type AlertInstance, type RuleTiming, type Transition } from './alert-state.js';
+import { CodeSums, type SummedTarget } from './code-sums.js';
 import type { CompiledCodeRule } from './compile.js';
-import { ruleResults, type CounterSeries } from './rule-eval.js';
+import { ruleResults } from './rule-eval.js';
 
 export interface EvaluatorDeps {
   store: AlarmStore;
@@ -23,6 +23,17 @@ export interface EvaluatorDeps {
   registry: Registry;
   /** Called after each cycle's changes are stored, e.g. to notify. */
   onChanges?: (changes: ReadonlyArray<{ alarm: StoredAlarm; transition: Transition }>) => void;
+}
+
+/** Rules that left the catalog: their alerts resolve at once. */
+const RESOLVE_NOW: RuleTiming = { forMs: 0, keepFiringForMs: 0 };
+
+interface Changed {
+  alertname: string;
+  fingerprint: string;
+  live: Live;
+  transition: Transition | undefined;
+  clearAck: boolean;
 }
 
 type Live = AlertInstance & {
@@ -45,8 +56,11 @@ export class AlarmEvaluator implements Component {
   private stopped = false;
   private readonly cycles: Counter;
   private readonly duration: Histogram;
+  private readonly sums: CodeSums;
+  private seriesRead = 0;
 
   constructor(private readonly deps: EvaluatorDeps) {
+    this.sums = new CodeSums(deps.metric ?? 'errors_total');
     const registers = [deps.registry];
     this.cycles = new Counter({
       name: 'overseer_alarm_evaluations_total',
@@ -61,6 +75,15 @@ export class AlarmEvaluator implements Component {
       registers,
     });
     const state = this.state;
+    const read = () => this.seriesRead;
+    new Gauge({
+      name: 'overseer_alarm_series',
+      help: 'Series of the error counter read by the last evaluation cycle.',
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
     new Gauge({
       name: 'overseer_alarms',
       help: 'Alert instances of the built-in evaluator by state.',
@@ -131,78 +154,84 @@ export class AlarmEvaluator implements Component {
     this.timer.unref();
   }
 
-  /** The counter's series of every target, by code, with target labels (job, instance) added. */
-  private collectSeries(now: number, rangeMs: number): Map<string, CounterSeries[]> {
-    const byCode = new Map<string, CounterSeries[]>();
-    const metric = this.deps.metric ?? 'errors_total';
-    for (const s of this.deps.statuses()) {
-      if (s.goneSince !== undefined) continue;
-      for (const row of this.deps.window.rows(s.target.id, metric)) {
-        const labels: Record<string, string> = {};
-        const pairs = seriesLabels(row.series);
-        for (let i = 0; i < pairs.length; i += 2) labels[pairs[i]!] = pairs[i + 1]!;
-        // Target labels win, as with honor_labels: false (the exporter's job would be exported_job).
-        Object.assign(labels, { job: s.target.labels.job, instance: s.target.labels.instance });
-        const code = labels.code;
-        if (code === undefined) continue;
-        const points = this.deps.window
-          .points(s.target.id, row.series, now - rangeMs)
-          .filter((p) => p.t <= now);
-        let list = byCode.get(code);
-        if (list === undefined) byCode.set(code, (list = []));
-        list.push({ labels, points });
+  /** The targets whose counters are summed, with the job their series are summed under. */
+  private *summedTargets(): Iterable<SummedTarget> {
+    // Target labels win, as with honor_labels: false (an exporter's own job would be exported_job).
+    for (const s of this.deps.statuses())
+      if (s.goneSince === undefined) yield { id: s.target.id, job: s.target.labels.job ?? '' };
+  }
+
+  /** One rule's evaluation applied to its alert instances; what changed is appended to `changed`/`gone`. */
+  private apply(
+    alertname: string,
+    results: ReturnType<typeof ruleResults>,
+    now: number,
+    timing: RuleTiming,
+    annotations: Record<string, string> | undefined,
+    changed: Changed[],
+    gone: Array<{ alertname: string; fingerprint: string }>,
+  ): void {
+    let m = this.state.get(alertname);
+    // Most rules, most cycles: nothing returned, nothing active — nothing to do.
+    if (results.size === 0 && (m === undefined || m.size === 0)) return;
+    if (m === undefined) this.state.set(alertname, (m = new Map<string, Live>()));
+    const before = new Map([...m].map(([k, a]) => [k, { state: a.state, keep: a.keepFiringSince }]));
+    const transitions = evaluateAlerts(m, results, now, timing);
+    const byKey = new Map(transitions.map((t) => [t.key, t]));
+    for (const [key, live] of m) {
+      live.annotations ??= annotations ?? {};
+      live.ackedAt ??= null;
+      live.ackedBy ??= null;
+      const prev = before.get(key);
+      const t = byKey.get(key);
+      if (t !== undefined || prev === undefined || prev.keep !== live.keepFiringSince) {
+        changed.push({ alertname, fingerprint: key, live, transition: t, clearAck: t?.to === 'pending' });
+        if (t?.to === 'pending') {
+          live.ackedAt = null;
+          live.ackedBy = null;
+        }
       }
     }
-    return byCode;
+    for (const key of before.keys()) if (!m.has(key)) gone.push({ alertname, fingerprint: key });
+    if (m.size === 0) this.state.delete(alertname);
   }
 
   async evaluateOnce(now: number): Promise<void> {
     const t0 = performance.now();
     const rules = this.deps.rules();
-    const range = Math.max(0, ...rules.map((r) => r.rangeMs));
-    const series = this.collectSeries(now, range);
-    const changed: Array<{
-      alertname: string;
-      fingerprint: string;
-      live: Live;
-      transition: Transition | undefined;
-      clearAck: boolean;
-    }> = [];
+    const byRange = new Map<number, Array<(typeof rules)[number]>>();
+    for (const r of rules) {
+      const list = byRange.get(r.rangeMs);
+      if (list === undefined) byRange.set(r.rangeMs, [r]);
+      else list.push(r);
+    }
+    // Without rules the counter is still read (overseer_alarm_series), over the range rules would use.
+    if (byRange.size === 0) byRange.set(4 * this.deps.intervalMs, []);
+    const changed: Changed[] = [];
     const gone: Array<{ alertname: string; fingerprint: string }> = [];
-    for (const rule of rules) {
-      let m = this.state.get(rule.alert);
-      if (m === undefined) this.state.set(rule.alert, (m = new Map<string, Live>()));
-      const before = new Map([...m].map(([k, a]) => [k, { state: a.state, keep: a.keepFiringSince }]));
-      const transitions = evaluateAlerts(
-        m,
-        ruleResults(rule, series.get(rule.code) ?? [], now),
-        now,
-        rule.timing,
-      );
-      const byKey = new Map(transitions.map((t) => [t.key, t]));
-      for (const [key, a] of m) {
-        const live = a;
-        live.annotations ??= rule.annotations;
-        live.ackedAt ??= null;
-        live.ackedBy ??= null;
-        const prev = before.get(key);
-        const t = byKey.get(key);
-        if (t !== undefined || prev === undefined || prev.keep !== live.keepFiringSince) {
-          changed.push({
-            alertname: rule.alert,
-            fingerprint: key,
-            live,
-            transition: t,
-            clearAck: t?.to === 'pending',
-          });
-          if (t?.to === 'pending') {
-            live.ackedAt = null;
-            live.ackedBy = null;
-          }
-        }
+    let series = 0;
+    for (const [rangeMs, list] of byRange) {
+      this.sums.compute(this.deps.window, this.summedTargets(), now, rangeMs);
+      series += this.sums.series;
+      for (const rule of list) {
+        this.apply(
+          rule.alert,
+          ruleResults(rule, this.sums.byJob(rule.code)),
+          now,
+          rule.timing,
+          rule.annotations,
+          changed,
+          gone,
+        );
       }
-      for (const key of before.keys())
-        if (!m.has(key)) gone.push({ alertname: rule.alert, fingerprint: key });
+    }
+    this.seriesRead = series;
+    // A rule that left the catalog (code removed, or classed ignore) resolves its alerts, as a removed
+    // Prometheus rule does, instead of leaving them firing forever.
+    const current = new Set(rules.map((r) => r.alert));
+    for (const alertname of this.state.keys()) {
+      if (!current.has(alertname))
+        this.apply(alertname, new Map(), now, RESOLVE_NOW, undefined, changed, gone);
     }
     const ids = await this.deps.store.save(
       changed.map((c) => ({

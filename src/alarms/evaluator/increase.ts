@@ -16,28 +16,48 @@ export function promIncrease(
   end: number,
   rangeMs: number,
 ): number | undefined {
+  const t = new Float64Array(points.length);
+  const v = new Float64Array(points.length);
+  points.forEach((p, i) => {
+    t[i] = p.t;
+    v[i] = p.v;
+  });
+  return promIncreaseOf(t, v, points.length, end, rangeMs);
+}
+
+/** `promIncrease` over the first `n` entries of parallel time/value arrays (no object per point). */
+export function promIncreaseOf(
+  ts: ArrayLike<number>,
+  vs: ArrayLike<number>,
+  n: number,
+  end: number,
+  rangeMs: number,
+): number | undefined {
   const start = end - rangeMs;
-  let first: TimedValue | undefined;
-  let last: TimedValue | undefined;
-  let prev: TimedValue | undefined;
-  let n = 0;
+  let first = -1;
+  let last = -1;
+  let count = 0;
   let delta = 0;
-  for (const p of points) {
-    if (p.t < start || p.t > end) continue;
-    if (first === undefined) first = p;
-    else if (p.v < prev!.v) delta += prev!.v; // counter reset: count what was there before it
-    prev = p;
-    last = p;
-    n++;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i]!;
+    if (t < start || t > end) continue;
+    // A drop is a counter reset: count what was there before it.
+    if (first < 0) first = i;
+    else if (vs[i]! < vs[last]!) delta += vs[last]!;
+    last = i;
+    count++;
   }
-  if (first === undefined || last === undefined || n < 2) return undefined;
-  let result = last.v - first.v + delta;
-  const sampled = (last.t - first.t) / 1000;
-  const average = sampled / (n - 1);
-  let toStart = (first.t - start) / 1000;
-  const toEnd = (end - last.t) / 1000;
-  if (result > 0 && first.v >= 0) {
-    const toZero = sampled * (first.v / result);
+  if (count < 2) return undefined;
+  const firstT = ts[first]!;
+  const firstV = vs[first]!;
+  const lastT = ts[last]!;
+  let result = vs[last]! - firstV + delta;
+  const sampled = (lastT - firstT) / 1000;
+  const average = sampled / (count - 1);
+  let toStart = (firstT - start) / 1000;
+  const toEnd = (end - lastT) / 1000;
+  if (result > 0 && firstV >= 0) {
+    const toZero = sampled * (firstV / result);
     if (toZero < toStart) toStart = toZero;
   }
   const threshold = average * 1.1;

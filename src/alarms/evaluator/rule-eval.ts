@@ -1,11 +1,3 @@
-import { promIncrease, type TimedValue } from './increase.js';
-
-/** One series of the error counter, with its labels (target labels included: job). Stale points left out. */
-export interface CounterSeries {
-  labels: Record<string, string>;
-  points: readonly TimedValue[];
-}
-
 /** An error-code alerting rule, compiled: `sum by (job, code) (increase(errors_total{code}[range])) > threshold`. */
 export interface CodeRule {
   alert: string;
@@ -22,27 +14,16 @@ export function labelKey(labels: Record<string, string>): string {
 }
 
 /**
- * The rule's expression at `now`, as Prometheus evaluates it: increase per series, summed by (job, code),
- * kept where above the threshold; each result labelled with job, code and the rule's labels (an empty
- * label is absent, as in Prometheus).
+ * The rule's expression from the increase sums of its code by job (`sum by (job, code) (increase(…))`, see
+ * CodeSums): kept where above the threshold, as Prometheus evaluates it; each result labelled with job,
+ * code and the rule's labels (an empty label is absent, as in Prometheus).
  */
 export function ruleResults(
   rule: CodeRule,
-  series: readonly CounterSeries[],
-  now: number,
+  sumsByJob: ReadonlyMap<string, number>,
 ): Map<string, { labels: Record<string, string>; value: number }> {
-  const sums = new Map<string, { job: string; value: number }>();
-  for (const s of series) {
-    if (s.labels.code !== rule.code) continue;
-    const inc = promIncrease(s.points, now, rule.rangeMs);
-    if (inc === undefined) continue;
-    const job = s.labels.job ?? '';
-    const g = sums.get(job);
-    if (g === undefined) sums.set(job, { job, value: inc });
-    else g.value += inc;
-  }
   const out = new Map<string, { labels: Record<string, string>; value: number }>();
-  for (const { job, value } of sums.values()) {
+  for (const [job, value] of sumsByJob) {
     if (!(value > rule.threshold)) continue;
     const labels: Record<string, string> = {
       ...(job === '' ? {} : { job }),
