@@ -1,6 +1,7 @@
 // `npm run bench [-- <scenario>…]`: runs the scenarios, prints each result next to its baseline from the
 // same run, and writes bench/results.json. Exit 1 when a goal is missed or a scenario failed.
 import { fileURLToPath } from 'node:url';
+import { alarmsScenario } from './alarms/scenario.js';
 import { cleanupAll, installCleanupHandlers } from './lib/cleanup.js';
 import { progress } from './lib/progress.js';
 import { environment, formatResult, saveResults, type ScenarioRecord } from './lib/results.js';
@@ -8,7 +9,7 @@ import type { Scenario } from './lib/scenario.js';
 import { parseScenario } from './parse/scenario.js';
 import { scrapeScenario } from './scrape/scenario.js';
 
-const SCENARIOS: Scenario[] = [parseScenario, scrapeScenario];
+const SCENARIOS: Scenario[] = [parseScenario, scrapeScenario, alarmsScenario];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 
 function usage(): string {

@@ -99,6 +99,10 @@ export function rowOf(series: string): WindowRow {
 const STALE_LO = 2;
 const STALE_HI = 0x7ff00000;
 
+function isStale(words: Uint32Array, i: number): boolean {
+  return words[2 * i] === STALE_LO && words[2 * i + 1] === STALE_HI;
+}
+
 export interface SampleWindowOptions {
   /** How long history is kept, and the scrape interval: together they size the ring. */
   windowMs: number;
@@ -223,10 +227,11 @@ export class SampleWindow {
     const ring = this.targets.get(targetId);
     const row = ring?.index.get(series);
     if (ring === undefined || row === undefined) return [];
-    const slots = this.slotsIn(ring, sinceMs, Infinity);
-    const n = this.fill(ring, row, slots, this.scratchT, this.scratchV);
     const out: Point[] = [];
-    for (let i = 0; i < n; i++) out.push({ t: this.scratchT[i]!, v: this.scratchV[i]! });
+    for (const slot of this.slotsIn(ring, sinceMs, Infinity)) {
+      const i = row * this.slots + slot;
+      if (!isStale(ring.words, i)) out.push({ t: ring.times[slot]!, v: ring.values[i]! });
+    }
     return out;
   }
 
@@ -247,14 +252,30 @@ export class SampleWindow {
     const rows = ring?.byName.get(name);
     if (ring === undefined || rows === undefined) return;
     const slots = this.slotsIn(ring, fromMs, toMs);
-    for (const r of rows) {
-      const n = this.fill(ring, r, slots, this.scratchT, this.scratchV);
-      visit(r, ring.rows[r]!, this.scratchT, this.scratchV, n);
+    const { values, words, times } = ring;
+    const t = this.scratchT;
+    const v = this.scratchV;
+    const width = this.slots;
+    // The hot loop of an evaluation cycle (a million rows): locals and typed arrays only, and the two-word
+    // stale test only for NaNs, which real samples almost never are.
+    for (let j = 0; j < rows.length; j++) {
+      const r = rows[j]!;
+      const base = r * width;
+      let n = 0;
+      for (let k = 0; k < slots.length; k++) {
+        const slot = slots[k]!;
+        const value = values[base + slot]!;
+        if (value !== value && isStale(words, base + slot)) continue;
+        t[n] = times[slot]!;
+        v[n] = value;
+        n++;
+      }
+      visit(r, ring.rows[r]!, t, v, n);
     }
   }
 
   /** Ring slots of a target's scrapes within [fromMs, toMs], oldest first. */
-  private slotsIn(ring: TargetRing, fromMs: number, toMs: number): number[] {
+  private slotsIn(ring: TargetRing, fromMs: number, toMs: number): Int32Array {
     const out: number[] = [];
     const n = Math.min(ring.seq, this.slots);
     for (let k = ring.seq - n; k < ring.seq; k++) {
@@ -262,26 +283,7 @@ export class SampleWindow {
       const t = ring.times[slot]!;
       if (t >= fromMs && t <= toMs) out.push(slot);
     }
-    return out;
-  }
-
-  private fill(
-    ring: TargetRing,
-    row: number,
-    slots: readonly number[],
-    t: Float64Array,
-    v: Float64Array,
-  ): number {
-    let n = 0;
-    const base = row * this.slots;
-    for (const slot of slots) {
-      const i = base + slot;
-      if (ring.words[2 * i] === STALE_LO && ring.words[2 * i + 1] === STALE_HI) continue;
-      t[n] = ring.times[slot]!;
-      v[n] = ring.values[i]!;
-      n++;
-    }
-    return n;
+    return Int32Array.from(out);
   }
 
   /** The value a series had in the target's latest scrape, or undefined when it was absent (stale). */

@@ -12,6 +12,9 @@ export interface StoredAlarm extends AlertInstance {
   ackedBy: string | null;
 }
 
+/** Rows per insert statement (11 parameters each, well under Postgres's 65,535). */
+const SAVE_BATCH = 500;
+
 const d = (ms: number | undefined): Date | null => (ms === undefined ? null : new Date(ms));
 
 /** Alarm rows in the database: the evaluator's state survives a restart. */
@@ -45,33 +48,48 @@ export class AlarmStore {
     const ids = new Map<string, string>();
     if (changed.length === 0 && gone.length === 0) return ids;
     await this.db.transaction().execute(async (trx) => {
-      for (const a of changed) {
-        const values = {
-          alertname: a.alertname,
-          fingerprint: a.fingerprint,
-          labels: JSON.stringify(a.labels),
-          annotations: JSON.stringify(a.annotations),
-          state: a.state,
-          value: Number.isFinite(a.value) ? a.value : 0,
-          active_at: new Date(a.activeAt),
-          fired_at: d(a.firedAt),
-          resolved_at: d(a.resolvedAt),
-          keep_firing_since: d(a.keepFiringSince),
-          updated_at: new Date(),
-        };
-        const row = await trx
-          .insertInto('alarms')
-          .values(values)
-          .onConflict((oc) =>
-            oc.columns(['alertname', 'fingerprint']).doUpdateSet({
-              ...values,
-              // A new episode (pending again after resolving) starts without the old ack.
-              ...(a.clearAck ? { acked_at: null, acked_by: null } : {}),
-            }),
-          )
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        ids.set(`${a.alertname}\u0000${a.fingerprint}`, String(row.id));
+      // A batch per statement: an incident that starts 500 alerts at once is a few statements, not 500.
+      for (const clearAck of [false, true]) {
+        // One row per key: Postgres refuses a statement that updates the same row twice.
+        const rows = [
+          ...new Map(changed.map((a) => [`${a.alertname}\u0000${a.fingerprint}`, a])).values(),
+        ].filter((a) => a.clearAck === clearAck);
+        for (let i = 0; i < rows.length; i += SAVE_BATCH) {
+          const batch = rows.slice(i, i + SAVE_BATCH).map((a) => ({
+            alertname: a.alertname,
+            fingerprint: a.fingerprint,
+            labels: JSON.stringify(a.labels),
+            annotations: JSON.stringify(a.annotations),
+            state: a.state,
+            value: Number.isFinite(a.value) ? a.value : 0,
+            active_at: new Date(a.activeAt),
+            fired_at: d(a.firedAt),
+            resolved_at: d(a.resolvedAt),
+            keep_firing_since: d(a.keepFiringSince),
+            updated_at: new Date(),
+          }));
+          const saved = await trx
+            .insertInto('alarms')
+            .values(batch)
+            .onConflict((oc) =>
+              oc.columns(['alertname', 'fingerprint']).doUpdateSet((eb) => ({
+                labels: eb.ref('excluded.labels'),
+                annotations: eb.ref('excluded.annotations'),
+                state: eb.ref('excluded.state'),
+                value: eb.ref('excluded.value'),
+                active_at: eb.ref('excluded.active_at'),
+                fired_at: eb.ref('excluded.fired_at'),
+                resolved_at: eb.ref('excluded.resolved_at'),
+                keep_firing_since: eb.ref('excluded.keep_firing_since'),
+                updated_at: eb.ref('excluded.updated_at'),
+                // A new episode (pending again after resolving) starts without the old ack.
+                ...(clearAck ? { acked_at: null, acked_by: null } : {}),
+              })),
+            )
+            .returning(['id', 'alertname', 'fingerprint'])
+            .execute();
+          for (const r of saved) ids.set(`${r.alertname}\u0000${r.fingerprint}`, String(r.id));
+        }
       }
       for (const g of gone) {
         await trx

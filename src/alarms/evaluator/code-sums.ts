@@ -51,6 +51,8 @@ export class CodeSums {
       let cache = this.rows.get(target.id);
       if (cache === undefined) this.rows.set(target.id, (cache = { keys: [], codes: new Int32Array(64) }));
       const rows = cache;
+      // The job is the target's: its sums are looked up once per target, not per series.
+      let sums = this.jobSums(target.job, 0);
       window.scan(target.id, this.metric, now - rangeMs, now, (row, series, t, v, n) => {
         seen++;
         let code = row < rows.codes.length && rows.keys[row] === series ? rows.codes[row]! : UNKNOWN;
@@ -58,7 +60,7 @@ export class CodeSums {
         if (code === NO_CODE) return;
         const inc = promIncreaseOf(t, v, n, now, rangeMs);
         if (inc === undefined) return;
-        const sums = this.jobSums(target.job, code);
+        if (code >= sums.values.length) sums = this.jobSums(target.job, code);
         if (sums.present[code] === 0) {
           sums.present[code] = 1;
           sums.values[code] = inc;

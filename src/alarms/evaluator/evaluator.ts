@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../../clock.js';
 import type { SampleWindow } from '../../collector/sample-window.js';
+import type { Target } from '../../collector/scrape/target.js';
 import type { TargetStatus } from '../../collector/scrape/target-status.js';
 import type { Component } from '../../lifecycle.js';
 import type { AlarmStore, StoredAlarm } from './alarm-store.js';
@@ -13,7 +14,8 @@ import { ruleResults } from './rule-eval.js';
 export interface EvaluatorDeps {
   store: AlarmStore;
   window: SampleWindow;
-  statuses: () => Iterable<TargetStatus>;
+  /** The scrape targets (only id, labels and whether discovery dropped them are read). */
+  statuses: () => Iterable<Pick<TargetStatus, 'goneSince'> & { target: Pick<Target, 'id' | 'labels'> }>;
   /** The current rules and their annotations (they change when the catalog reloads). */
   rules: () => ReadonlyArray<CompiledCodeRule & { annotations: Record<string, string> }>;
   intervalMs: number;
