@@ -150,6 +150,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       ],
       silences,
       alarms: () => evaluator.alarms(),
+      countError: (code) => errors.countError(code),
       resendIntervalMs: config.alarms.delivery.resendInterval,
       repeatIntervalMs: config.alarms.delivery.repeatInterval,
       externalUrl: () => selfUrl,

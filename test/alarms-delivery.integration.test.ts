@@ -131,13 +131,22 @@ describeWithBinaries(
     it('a webhook that stays down raises the OverseerNotificationsFailing self-alarm', async () => {
       const self = await waitFor('the self-alarm', async () => {
         const { alarms } = await overseer.get<{
-          alarms: Array<{ alertname: string; labels: Record<string, string> }>;
+          alarms: Array<{
+            alertname: string;
+            labels: Record<string, string>;
+            annotations: Record<string, string>;
+          }>;
         }>('/api/v1/alarms?state=firing');
         return alarms.find((a) => a.alertname === 'OverseerNotificationsFailing');
       });
       expect(self.labels.notifier).toMatch(/^webhook http:\/\/127\.0\.0\.1:\d+\/hook$/);
+      // The reason carries its error code: the connection was refused at the webhook's URL.
+      expect(self.annotations.description).toMatch(
+        /^error 101008: POST http:\/\/127\.0\.0\.1:\d+\/hook: ECONNREFUSED$/,
+      );
       const metrics = await (await fetch(`${overseer.url}/metrics`)).text();
       expect(metrics).toMatch(/overseer_notification_failures_total\{notifier="webhook [^"]+"\} [1-9]/);
+      expect(metrics).toMatch(/errors_total\{code="101008"\} [1-9]/);
     });
 
     it('once the webhook is back it gets the firing alert (nothing lost), then the resolution; Alertmanager resolves it too', async () => {

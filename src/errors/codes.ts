@@ -59,6 +59,7 @@ export const ErrorCodes = {
   SILENCE_MATCHERS_INVALID: 101005, // @class client
   SILENCE_WINDOW_INVALID: 101006, // @class client
   SILENCE_NOT_FOUND: 101007, // @class client
+  NOTIFICATION_DELIVERY_FAILED: 101008,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

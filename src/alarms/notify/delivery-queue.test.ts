@@ -3,7 +3,8 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/helpers/poll.js';
 import { DeliveryQueue } from './delivery-queue.js';
-import { DeliveryError, type Notifier, type OutAlert } from './types.js';
+import { ErrorCodes, OverseerError } from '../../errors/index.js';
+import type { Notifier, OutAlert } from './types.js';
 
 function alert(fp: string, status: 'firing' | 'resolved' = 'firing'): OutAlert {
   return {
@@ -24,7 +25,8 @@ function receiver() {
     name: 'test',
     send(alerts) {
       state.attempts++;
-      if (!state.up) return Promise.reject(new DeliveryError('down'));
+      if (!state.up)
+        return Promise.reject(new OverseerError(ErrorCodes.NOTIFICATION_DELIVERY_FAILED, 'down'));
       state.batches.push([...alerts]);
       return Promise.resolve();
     },

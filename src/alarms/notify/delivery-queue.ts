@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Counter, Gauge } from 'prom-client';
-import { DeliveryError, type Notifier, type OutAlert } from './types.js';
+import { isOverseerError } from '../../errors/index.js';
+import type { Notifier, OutAlert } from './types.js';
 
 export interface DeliveryOptions {
   /** Distinct alerts waiting at most; beyond, the oldest waiting one is dropped (and counted). */
@@ -41,6 +42,7 @@ export class DeliveryQueue {
     private readonly opts: DeliveryOptions,
     private readonly metrics: DeliveryMetrics,
     private readonly logger: Logger,
+    private readonly countError?: (code: number) => void,
   ) {}
 
   get depth(): number {
@@ -106,11 +108,17 @@ export class DeliveryQueue {
       this.lastError = undefined;
     } catch (e) {
       this.metrics.failed.inc({ notifier: this.notifier.name });
-      this.lastError = e instanceof DeliveryError ? e.message : String((e as Error).message);
+      this.lastError = isOverseerError(e) ? `error ${e.code}: ${e.message}` : String((e as Error).message);
+      if (isOverseerError(e)) this.countError?.(e.code);
       this.failingSince ??= (this.opts.now ?? Date.now)();
       this.attempt++;
       this.logger.warn(
-        { notifier: this.notifier.name, attempt: this.attempt, error: this.lastError },
+        {
+          notifier: this.notifier.name,
+          attempt: this.attempt,
+          error: this.lastError,
+          hint: isOverseerError(e) ? e.hint : undefined,
+        },
         'delivery failed; retrying',
       );
     }

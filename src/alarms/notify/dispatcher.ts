@@ -22,6 +22,8 @@ export interface DispatcherDeps {
   registry: Registry;
   logger: Logger;
   clock: Clock;
+  /** Counts a failed delivery's error code in errors_total. */
+  countError?: (code: number) => void;
 }
 
 /**
@@ -70,6 +72,7 @@ export class NotificationDispatcher implements Component {
         { ...deps.delivery, now: () => deps.clock.nowMs() },
         metrics,
         deps.logger.child({ notifier: t.notifier.name }),
+        deps.countError,
       ),
     }));
     const queues = this.queues;

@@ -1,3 +1,5 @@
+import { ErrorCodes, OverseerError } from '../../errors/index.js';
+
 /** One alert as it goes out, in Alertmanager's terms. */
 export interface OutAlert {
   fingerprint: string;
@@ -16,22 +18,32 @@ export interface Notifier {
   send(alerts: readonly OutAlert[]): Promise<void>;
 }
 
-export class DeliveryError extends Error {}
-
-/** POST JSON with a timeout; throws DeliveryError naming the status or network error. */
+/**
+ * POST JSON with a timeout. A network error, a timeout or a non-2xx answer is an OverseerError (code
+ * NOTIFICATION_DELIVERY_FAILED) naming the URL and what went wrong; the delivery queue retries it.
+ */
 export async function postJson(url: string, body: unknown, timeoutMs: number): Promise<void> {
-  let res: Response;
+  let reason: string | undefined;
+  let cause: unknown;
   try {
-    res = await fetch(url, {
+    const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
+    const text = await res.text().catch(() => '');
+    if (!res.ok) reason = `HTTP ${res.status} ${text.slice(0, 200)}`.trim();
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new DeliveryError(`POST ${url}: ${cause ?? (e as Error).message}`);
+    cause = e;
+    const err = e as { name?: string; message?: string; cause?: { code?: string } };
+    reason =
+      err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message);
   }
-  const text = await res.text().catch(() => '');
-  if (!res.ok) throw new DeliveryError(`POST ${url}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  if (reason === undefined) return;
+  throw new OverseerError(ErrorCodes.NOTIFICATION_DELIVERY_FAILED, `POST ${url}: ${reason}`, {
+    status: 502,
+    cause,
+    hint: 'check that the receiver (alarms.alertmanager.url / alarms.webhooks) is up and reachable from Overseer; delivery is retried with backoff',
+  });
 }
