@@ -34,9 +34,14 @@ interface Row {
   comment: string;
 }
 
+/** Expired silences stay listed this long, then are deleted (Alertmanager's default data retention, 120h). */
+export const SILENCE_RETENTION_MS = 120 * 3_600_000;
+
 /**
  * Silences, Alertmanager's way: label matchers over a time window, kept in the database and cached in
- * memory for the notify pipeline. Expiring one ends its window now; it stays listed as expired.
+ * memory for the notify pipeline. Expiring one ends its window now; it stays listed as expired for
+ * SILENCE_RETENTION_MS, then is deleted (at start and whenever a silence is created: no timer needed, as
+ * only people add silences).
  */
 export class Silences {
   private rows: Row[] = [];
@@ -56,6 +61,18 @@ export class Silences {
       createdBy: r.created_by,
       comment: r.comment,
     }));
+    await this.collectGarbage();
+  }
+
+  /** Deletes silences that ended more than the retention ago. */
+  private async collectGarbage(): Promise<void> {
+    const cutoff = this.clock.nowMs() - SILENCE_RETENTION_MS;
+    if (!this.rows.some((r) => r.endsAt < cutoff)) return;
+    await this.db
+      .deleteFrom('silences')
+      .where((eb) => eb(eb.fn.coalesce('expired_at', 'ends_at'), '<', new Date(cutoff)))
+      .execute();
+    this.rows = this.rows.filter((r) => r.endsAt >= cutoff);
   }
 
   list(): Silence[] {
@@ -104,6 +121,7 @@ export class Silences {
         },
       );
     }
+    await this.collectGarbage();
     const id = randomUUID();
     await this.db
       .insertInto('silences')
