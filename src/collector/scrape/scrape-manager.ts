@@ -122,7 +122,7 @@ export class ScrapeManager implements Component {
     const { created, duplicate } = this.deps.window.append(target.id, tMs, exposition.samples);
     if (duplicate !== undefined) return duplicate;
     if (created > 0 || !this.deps.catalog.has(target.id)) {
-      this.deps.catalog.update(target.id, exposition, Object.keys(target.labels));
+      this.deps.catalog.update(target.id, exposition, target.labels);
     }
     this.metrics.samples.inc(exposition.samples.length);
     return undefined;
