@@ -179,7 +179,10 @@ export class AlarmEvaluator implements Component {
     if (m === undefined) this.state.set(alertname, (m = new Map<string, Live>()));
     const before = new Map([...m].map(([k, a]) => [k, { state: a.state, keep: a.keepFiringSince }]));
     const transitions = evaluateAlerts(m, results, now, timing);
+    // The last transition of a key is what happened (with `for: 0` a returning alert goes resolved →
+    // pending → firing in one evaluation); any step through pending starts a new episode without the ack.
     const byKey = new Map(transitions.map((t) => [t.key, t]));
+    const restarted = new Set(transitions.filter((t) => t.to === 'pending').map((t) => t.key));
     for (const [key, live] of m) {
       live.annotations ??= annotations ?? {};
       live.ackedAt ??= null;
@@ -187,8 +190,8 @@ export class AlarmEvaluator implements Component {
       const prev = before.get(key);
       const t = byKey.get(key);
       if (t !== undefined || prev === undefined || prev.keep !== live.keepFiringSince) {
-        changed.push({ alertname, fingerprint: key, live, transition: t, clearAck: t?.to === 'pending' });
-        if (t?.to === 'pending') {
+        changed.push({ alertname, fingerprint: key, live, transition: t, clearAck: restarted.has(key) });
+        if (restarted.has(key)) {
           live.ackedAt = null;
           live.ackedBy = null;
         }
@@ -214,7 +217,7 @@ export class AlarmEvaluator implements Component {
     let series = 0;
     for (const [rangeMs, list] of byRange) {
       this.sums.compute(this.deps.window, this.summedTargets(), now, rangeMs);
-      series += this.sums.series;
+      series = Math.max(series, this.sums.series); // the same series, once per distinct range
       for (const rule of list) {
         this.apply(
           rule.alert,
