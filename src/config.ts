@@ -101,6 +101,18 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  dashboards: z
+    .strictObject({
+      /** Where `overseer generate` writes by default. */
+      out: z.string().min(1).default('dashboards'),
+      /** `generate --push`: dashboards to Grafana's HTTP API (token: a service account that may edit). */
+      grafana: z
+        .strictObject({ url, token: z.string().min(1).optional(), folderUid: z.string().min(1).optional() })
+        .optional(),
+      /** `generate --push`: rule files into Prometheus's rules folder, then POST <url>/-/reload. */
+      prometheus: z.strictObject({ rulesDir: z.string().min(1), url: url.optional() }).optional(),
+    })
+    .prefault({}),
   logs: z
     .strictObject({
       dirs: z.array(z.string().min(1)).default(['logs']),

@@ -7,6 +7,7 @@ import { Alarms } from './alarms/alarms.js';
 import { AlarmStore } from './alarms/evaluator/alarm-store.js';
 import { AlarmEvaluator } from './alarms/evaluator/evaluator.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { dashboardRoutes } from './dashboards/routes.js';
 import { AlertmanagerNotifier } from './alarms/notify/alertmanager.js';
 import { NotificationDispatcher } from './alarms/notify/dispatcher.js';
 import { WebhookNotifier } from './alarms/notify/webhook.js';
@@ -177,6 +178,14 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
         tokenRoutes({ tokens, audit }),
         collectorRoutes(collector),
         alarmRoutes(alarms, evaluator, silences, audit, dispatcher),
+        dashboardRoutes({
+          families: () => collector.catalog.entries(),
+          codes: () => alarms.codes(),
+          ruleOptions: () => ({
+            scrapeIntervalMs: config.collector.scrapeInterval,
+            classes: alarms.catalogFile()?.classes,
+          }),
+        }),
       ],
       publicRoutes: [selfNodeMetricsRoute(collector)],
     });

@@ -33,7 +33,7 @@ describeWithBinaries(['promtool'], 'overseer generate: error-code rules through 
   it('writes one alert per single-use code and names the codes that get none', async () => {
     const r = await runOverseer(['--config', config, 'generate', '--out', out], {});
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('4 alert(s) for 10 code(s)');
+    expect(r.stdout).toContain('4 error-code alert(s) for 10 code(s)');
     for (const name of ['DOUBLE_USED', 'NEVER_USED', 'ODD_CLASS', 'SHARED_NUMBER']) {
       expect(r.stderr).toMatch(new RegExp(`no alert for \\w+ \\d+ ${name}: `));
     }

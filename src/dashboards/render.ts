@@ -24,6 +24,8 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statushistory from '@grafana/grafana-foundation-sdk/statushistory';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { jobMatcher } from './job-dashboard.js';
+import { selector } from './promql.js';
 import type { DashboardSpec, PanelSpec } from './spec.js';
 
 /** Every query goes to the dashboard's `datasource` variable. */
@@ -71,7 +73,12 @@ function panel(p: PanelSpec): cog.Builder<Panel> {
   switch (p.kind) {
     case 'timeseries': {
       const b = common(new timeseries.PanelBuilder(), p)
-        .legend(new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom))
+        .legend(
+          new VizLegendOptionsBuilder()
+            .showLegend(true)
+            .displayMode(LegendDisplayMode.List)
+            .placement(LegendPlacement.Bottom),
+        )
         .fillOpacity(p.stack === true ? 60 : 10)
         .lineWidth(1);
       if (p.stack === true) b.stacking(new StackingConfigBuilder().mode(StackingMode.Normal));
@@ -125,7 +132,12 @@ export function renderDashboard(d: DashboardSpec): Dashboard {
   const multi = d.variables.instance === 'multi';
   const instance = new QueryVariableBuilder('instance')
     .label('instance')
-    .query('label_values(up{job=~"$job"}, instance)')
+    .query(
+      d.variables.job === 'multi'
+        ? 'label_values(up{job=~"$job"}, instance)'
+        : // One job: select it literally, as its panels do (a `$job` regex would misread dots and dollars).
+          `label_values(${selector('up', [jobMatcher(d.variables.job.fixed)])}, instance)`,
+    )
     .datasource(DATASOURCE)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc)

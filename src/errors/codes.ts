@@ -7,7 +7,7 @@
  * caller's or operator's input was wrong: a ticket past a threshold). `overseer generate` reads the tags.
  *
  * Ranges: 1001xx config · 1002xx database · 1003xx HTTP/auth · 1004xx CLI · 1005xx code scanner ·
- * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector · 1010xx alarms.
+ * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector · 1010xx alarms · 1011xx dashboards.
  */
 export const ErrorCodes = {
   CONFIG_FILE_UNREADABLE: 100101, // @class client
@@ -60,6 +60,14 @@ export const ErrorCodes = {
   SILENCE_WINDOW_INVALID: 101006, // @class client
   SILENCE_NOT_FOUND: 101007, // @class client
   NOTIFICATION_DELIVERY_FAILED: 101008,
+
+  METRIC_CATALOG_UNREADABLE: 101101, // @class client
+  METRIC_CATALOG_INVALID: 101102, // @class client
+  GENERATED_OUTPUT_DRIFT: 101103, // @class client
+  DEPLOYED_RULES_UNREADABLE: 101104, // @class client
+  DASHBOARD_NOT_FOUND: 101105, // @class client
+  GRAFANA_PUSH_FAILED: 101106,
+  PROMETHEUS_RELOAD_FAILED: 101107,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -1,0 +1,118 @@
+import { INSTANCE, JOB, rate, selector, sum } from './promql.js';
+import type { DashboardSpec, PanelSpec, RowSpec } from './spec.js';
+
+const own = (name: string): string => selector(name, [JOB, INSTANCE]);
+const perSecond = (name: string, labels: string[] = []): string => sum(rate(own(name)), labels);
+const quantiles = (histogram: string, labels: string[] = []): PanelSpec['queries'] =>
+  [0.5, 0.9, 0.99].map((q) => ({
+    expr: `histogram_quantile(${q}, ${sum(rate(own(`${histogram}_bucket`)), ['le', ...labels])})`,
+    legend: labels.length > 0 ? `p${q * 100} ${labels.map((l) => `{{${l}}}`).join(' ')}` : `p${q * 100}`,
+  }));
+
+function ts(title: string, unit: string, queries: PanelSpec['queries'], description?: string): PanelSpec {
+  return { kind: 'timeseries', title, unit, queries, ...(description ? { description } : {}) };
+}
+
+const scrapes: RowSpec = {
+  title: 'Scrapes',
+  panels: [
+    ts('Scrapes per second by result', 'ops', [
+      { expr: perSecond('overseer_scrapes_total', ['result']), legend: '{{result}}' },
+    ]),
+    ts('Scrape failures per second by reason', 'ops', [
+      { expr: perSecond('overseer_scrape_failures_total', ['reason']), legend: '{{reason}}' },
+    ]),
+    ts('Scrape duration', 's', quantiles('overseer_scrape_duration_seconds')),
+    ts('Targets by state', 'short', [
+      { expr: sum(own('overseer_scrape_targets'), ['state']), legend: '{{state}}' },
+    ]),
+    ts(
+      'Scrape slots: queue and rejections',
+      'short',
+      [
+        { expr: sum(own('overseer_scrape_queue_depth')), legend: 'waiting' },
+        { expr: sum(own('overseer_scrape_queue_rejected')), legend: 'rejected since start' },
+        { expr: perSecond('overseer_scrapes_skipped_total'), legend: 'skipped ticks/s' },
+      ],
+      'Scrapes wait for a slot (maxConcurrentScrapes); a full queue rejects (error 100906).',
+    ),
+    ts('Sample window', 'short', [
+      { expr: sum(own('overseer_window_series')), legend: 'series' },
+      { expr: sum(own('overseer_window_series_dropped')), legend: 'dropped since start (maxSeries)' },
+    ]),
+  ],
+};
+
+const alarms: RowSpec = {
+  title: 'Alarms',
+  panels: [
+    ts('Evaluation cycle duration', 's', quantiles('overseer_alarm_evaluation_duration_seconds')),
+    ts('Alarms by state', 'short', [{ expr: sum(own('overseer_alarms'), ['state']), legend: '{{state}}' }]),
+    ts('Notifications per second', 'ops', [
+      { expr: perSecond('overseer_notifications_sent_total', ['notifier']), legend: 'sent {{notifier}}' },
+      {
+        expr: perSecond('overseer_notification_failures_total', ['notifier']),
+        legend: 'failed {{notifier}}',
+      },
+      {
+        expr: perSecond('overseer_notifications_dropped_total', ['notifier']),
+        legend: 'dropped {{notifier}}',
+      },
+    ]),
+    ts('Notification queues', 'short', [
+      { expr: sum(own('overseer_notification_queue_depth'), ['notifier']), legend: 'waiting {{notifier}}' },
+      { expr: sum(own('overseer_notifier_failing'), ['notifier']), legend: 'failing {{notifier}}' },
+    ]),
+    ts('Error counter series read per cycle', 'short', [{ expr: sum(own('overseer_alarm_series')) }]),
+    ts('Evaluation cycles per second by result', 'ops', [
+      { expr: perSecond('overseer_alarm_evaluations_total', ['result']), legend: '{{result}}' },
+    ]),
+  ],
+};
+
+const http: RowSpec = {
+  title: 'HTTP API',
+  panels: [
+    ts('Requests per second by route and status', 'reqps', [
+      {
+        expr: perSecond('overseer_http_requests_total', ['route', 'status']),
+        legend: '{{route}} {{status}}',
+      },
+    ]),
+    ts('p90 latency by route', 's', [
+      {
+        expr: `histogram_quantile(0.9, ${sum(rate(own('overseer_http_request_duration_seconds_bucket')), ['le', 'route'])})`,
+        legend: '{{route}}',
+      },
+    ]),
+  ],
+};
+
+const process: RowSpec = {
+  title: 'Process',
+  panels: [
+    ts('Resident memory', 'bytes', [
+      { expr: own('process_resident_memory_bytes'), legend: '{{instance}}' },
+      { expr: own('nodejs_heap_size_used_bytes'), legend: 'heap used {{instance}}' },
+    ]),
+    ts('CPU', 'percentunit', [{ expr: rate(own('process_cpu_seconds_total')), legend: '{{instance}}' }]),
+    ts('Event loop lag p99', 's', [
+      { expr: own('nodejs_eventloop_lag_p99_seconds'), legend: '{{instance}}' },
+    ]),
+    ts('Restarts in the last hour', 'short', [
+      { expr: `changes(${own('process_start_time_seconds')}[1h])`, legend: '{{instance}}' },
+    ]),
+  ],
+};
+
+/** Overseer watching itself: its scrapes and window, alarm evaluation and delivery, API and process. */
+export function overseerDashboard(): DashboardSpec {
+  return {
+    uid: 'overseer-self',
+    title: 'Overseer',
+    description: "Overseer's own metrics (GET /metrics): scrapes, sample window, alarms, notifications, API.",
+    tags: ['overseer', 'generated', 'self'],
+    variables: { job: 'multi', instance: 'multi' },
+    rows: [scrapes, alarms, http, process],
+  };
+}
