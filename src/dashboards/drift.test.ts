@@ -103,16 +103,16 @@ describe('driftAgainstDir', () => {
 
   it('reports changed, missing and extra files; nothing when identical', async () => {
     mkdirSync(path.join(dir, 'rules'), { recursive: true });
-    writeFileSync(path.join(dir, 'a.json'), '{\n  "x": 1\n}\n');
+    writeFileSync(path.join(dir, 'overseer-a.json'), '{\n  "x": 1\n}\n');
     writeFileSync(path.join(dir, 'rules', 'old.yml'), 'groups: []\n');
     writeFileSync(path.join(dir, 'README.md'), 'not generated, never reported\n');
     const files = [
-      { path: 'a.json', content: '{\n  "x": 2\n}\n' },
+      { path: 'overseer-a.json', content: '{\n  "x": 2\n}\n' },
       { path: 'rules/new.yml', content: 'groups: []\n' },
     ];
     const drift = await driftAgainstDir(files, dir);
     expect(drift.map((d) => [d.kind, d.where])).toEqual([
-      ['changed', 'a.json'],
+      ['changed', 'overseer-a.json'],
       ['missing', 'rules/new.yml'],
       ['extra', 'rules/old.yml'],
     ]);

@@ -56,14 +56,14 @@ export function lineDiff(deployed: string, generated: string, context = 2): stri
   return `@@ line ${Math.max(1, head - context + 1)} @@\n${ops.map((o) => `${o.op} ${o.line}`).join('\n')}`;
 }
 
-/** Files Overseer generates in an output folder: dashboards at the top, rules and their tests in rules/. */
+/** Files Overseer generates in an output folder: overseer-*.json dashboards, rules and their tests in rules/. */
 async function generatedLooking(dir: string): Promise<string[]> {
   const out: string[] = [];
   const list = async (sub: string, ext: RegExp): Promise<void> => {
     const entries = await readdir(path.join(dir, sub), { withFileTypes: true }).catch(() => []);
     for (const e of entries) if (e.isFile() && ext.test(e.name)) out.push(sub ? `${sub}/${e.name}` : e.name);
   };
-  await list('', /\.json$/);
+  await list('', /^overseer-.*\.json$/);
   await list('rules', /\.ya?ml$/);
   return out.sort();
 }
