@@ -53,14 +53,26 @@ export interface RealPrometheus extends RealServer {
   query(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
 }
 
+export interface PrometheusOptions {
+  /** Absolute paths for `rule_files`; rules are evaluated every second, like the scrapes. */
+  ruleFiles?: string[];
+  /** More command-line flags (`--web.enable-lifecycle` is always on, for POST /-/reload). */
+  extraArgs?: string[];
+}
+
 /** A real Prometheus with `scrapeConfigs` (YAML text of the scrape_configs list), its own TSDB dir. */
-export async function startPrometheus(bin: string, scrapeConfigs: string): Promise<RealPrometheus> {
+export async function startPrometheus(
+  bin: string,
+  scrapeConfigs: string,
+  { ruleFiles = [], extraArgs = [] }: PrometheusOptions = {},
+): Promise<RealPrometheus> {
   const dir = mkdtempSync(path.join(tmpdir(), 'overseer-prom-'));
   const port = await freePort();
   const hostPort = `127.0.0.1:${port}`;
+  const rules = ruleFiles.length === 0 ? '' : `rule_files:\n${ruleFiles.map((f) => `  - ${JSON.stringify(f)}\n`).join('')}`;
   writeFileSync(
     path.join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${scrapeConfigs}`,
+    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n${rules}scrape_configs:\n${scrapeConfigs}`,
   );
   const { child, output } = launch(
     bin,
@@ -69,6 +81,7 @@ export async function startPrometheus(bin: string, scrapeConfigs: string): Promi
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
       `--web.listen-address=${hostPort}`,
       '--web.enable-lifecycle',
+      ...extraArgs,
     ],
     dir,
   );
