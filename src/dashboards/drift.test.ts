@@ -23,6 +23,9 @@ describe('normalizeExpr', () => {
   it.each([
     ['sum by (job) (rate(x[5m]))', 'sum by(job) (rate(x[5m]))'],
     ['x{a="b c"}  >  0', 'x{a="b c"} > 0'],
+    ['x{job=~"node",device!="lo"}', 'x{device!="lo", job=~"node"}'],
+    ['x{a="1,}",b="2"}', 'x{b="2",a="1,}"}'],
+    ['x{a="1",}', 'x{a="1"}'],
   ])('%s equals %s', (a, b) => {
     expect(normalizeExpr(a)).toBe(normalizeExpr(b));
   });
@@ -30,6 +33,7 @@ describe('normalizeExpr', () => {
   it('keeps spaces inside strings (they change the query)', () => {
     expect(normalizeExpr('x{a="b c"}')).not.toBe(normalizeExpr('x{a="bc"}'));
     expect(normalizeExpr('x{a="a\\" b"}')).toBe('x{a="a\\" b"}');
+    expect(normalizeExpr('x{a="1"}')).not.toBe(normalizeExpr('x{a="2"}'));
   });
 });
 

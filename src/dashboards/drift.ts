@@ -94,24 +94,42 @@ interface RuleView {
 }
 
 /**
- * PromQL compared without the whitespace outside string literals: Prometheus's API returns each query
- * re-printed from its parse tree, which spaces things its own way.
+ * PromQL compared without the whitespace outside string literals and with the matchers of each selector
+ * in name order: Prometheus's API returns each query re-printed from its parse tree, which spaces things
+ * its own way and sorts matchers.
  */
 export function normalizeExpr(expr: string): string {
   let out = '';
   let quote: string | undefined;
+  // Matchers of the selector being read, split at top-level commas; undefined outside braces.
+  let matchers: string[] | undefined;
+  let current = '';
+  const emit = (text: string): void => {
+    if (matchers === undefined) out += text;
+    else current += text;
+  };
   for (let i = 0; i < expr.length; i++) {
     const c = expr[i]!;
     if (quote !== undefined) {
-      out += c;
-      if (c === '\\') out += expr[++i] ?? '';
+      emit(c);
+      if (c === '\\') emit(expr[++i] ?? '');
       else if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'" || c === '`') {
       quote = c;
-      out += c;
-    } else if (!/\s/.test(c)) out += c;
+      emit(c);
+    } else if (c === '{' && matchers === undefined) {
+      matchers = [];
+      current = '';
+    } else if (c === ',' && matchers !== undefined) {
+      matchers.push(current);
+      current = '';
+    } else if (c === '}' && matchers !== undefined) {
+      if (current !== '') matchers.push(current);
+      out += `{${matchers.sort().join(',')}}`;
+      matchers = undefined;
+    } else if (!/\s/.test(c)) emit(c);
   }
-  return out;
+  return out + (matchers === undefined ? '' : `{${current}`);
 }
 
 /** Prometheus prints durations canonically (`5m`, `1h30m`, `0s`); ours are whole seconds or minutes. */

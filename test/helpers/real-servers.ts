@@ -69,7 +69,10 @@ export async function startPrometheus(
   const dir = mkdtempSync(path.join(tmpdir(), 'overseer-prom-'));
   const port = await freePort();
   const hostPort = `127.0.0.1:${port}`;
-  const rules = ruleFiles.length === 0 ? '' : `rule_files:\n${ruleFiles.map((f) => `  - ${JSON.stringify(f)}\n`).join('')}`;
+  const rules =
+    ruleFiles.length === 0
+      ? ''
+      : `rule_files:\n${ruleFiles.map((f) => `  - ${JSON.stringify(f)}\n`).join('')}`;
   writeFileSync(
     path.join(dir, 'prometheus.yml'),
     `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n${rules}scrape_configs:\n${scrapeConfigs}`,
