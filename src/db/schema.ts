@@ -51,9 +51,67 @@ export interface SilencesTable {
   expired_at: Date | null;
 }
 
+/** Files and POST bodies ingested into billing, so a replay adds nothing. */
+export interface BillingFilesTable {
+  host: string;
+  name: string;
+  sha256: string;
+  source: string;
+  records: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  ingested_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+/** Every billing record ever counted, by its identity (host, id). */
+export interface BillingRecordKeysTable {
+  host: string;
+  id: string;
+}
+
+/** Raw billing records, partitioned by UTC day of `hour`. Counters are bigint: pg returns strings. */
+export interface BillingRawTable {
+  host: string;
+  id: string;
+  tenant: string;
+  space: string;
+  ts: Date;
+  hour: Date;
+  cpu_ms: ColumnType<string, number | string, never>;
+  memory_byte_seconds: number;
+  messages: ColumnType<string, number | string, never>;
+  bytes_in: ColumnType<string, number | string, never>;
+  bytes_out: ColumnType<string, number | string, never>;
+  file: string;
+  ingested_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+/** One row per tenant, space and UTC hour. */
+export interface BillingHourlyTable {
+  tenant: string;
+  space: string;
+  hour: Date;
+  cpu_ms: ColumnType<string, number | string, number | string>;
+  memory_byte_seconds: number;
+  messages: ColumnType<string, number | string, number | string>;
+  bytes_in: ColumnType<string, number | string, number | string>;
+  bytes_out: ColumnType<string, number | string, number | string>;
+  records: number;
+  first_ts: Date;
+  last_ts: Date;
+  revision: ColumnType<number, number | undefined, number>;
+  closed_at: Date | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
   alarms: AlarmsTable;
   silences: SilencesTable;
+  billing_files: BillingFilesTable;
+  billing_record_keys: BillingRecordKeysTable;
+  billing_raw: BillingRawTable;
+  billing_hourly: BillingHourlyTable;
 }

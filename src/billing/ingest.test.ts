@@ -1,0 +1,174 @@
+import { sql } from 'kysely';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { openDatabase, type OpenedDatabase } from '../db/open.js';
+import { ingestBatch, INGEST_CHUNK } from './ingest.js';
+import { rawPartitions } from './partitions.js';
+import { parseRecords } from './record.js';
+
+const logger = pino({ level: 'silent' });
+const NOW = Date.parse('2026-11-25T12:30:00Z');
+
+function line(over: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    id: 'r1',
+    tenant: 't1',
+    space: 's1',
+    host: 'h1',
+    ts: '2026-11-25T10:15:00Z',
+    cpu_ms: 100,
+    memory_byte_seconds: 1.5e9,
+    messages: 2,
+    bytes_in: 10,
+    bytes_out: 20,
+    ...over,
+  });
+}
+const ndjson = (...lines: string[]): string => `${lines.join('\n')}\n`;
+
+describe('ingestBatch on real Postgres', () => {
+  let testDb: TestDatabase;
+  let opened: OpenedDatabase;
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    opened = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
+    await migrateToLatest(opened.db, logger);
+  });
+  afterAll(async () => {
+    await opened?.close();
+    await testDb?.drop();
+  });
+  beforeEach(async () => {
+    await sql`truncate billing_files, billing_record_keys, billing_raw, billing_hourly`.execute(opened.db);
+  });
+
+  const hourly = async () =>
+    (
+      await opened.db
+        .selectFrom('billing_hourly')
+        .selectAll()
+        .orderBy('tenant')
+        .orderBy('space')
+        .orderBy('hour')
+        .execute()
+    ).map((r) => ({
+      tenant: r.tenant,
+      space: r.space,
+      hour: r.hour.toISOString(),
+      cpu_ms: Number(r.cpu_ms),
+      messages: Number(r.messages),
+      records: r.records,
+      revision: r.revision,
+    }));
+  const src = (name: string, sha = name) => ({ host: 'h1', name, sha256: sha, source: 'spool' as const });
+
+  it('sums records into one row per tenant, space and UTC hour, and keeps raw rows in day partitions', async () => {
+    const r = await ingestBatch(
+      opened.db,
+      src('a'),
+      parseRecords(
+        ndjson(
+          line(),
+          line({ id: 'r2', ts: '2026-11-25T10:59:59.999Z' }),
+          line({ id: 'r3', ts: '2026-11-25T11:00:00Z' }),
+          line({ id: 'r4', space: 's2' }),
+          line({ id: 'r5', ts: '2026-11-24T23:59:59+00:00' }),
+          line({ id: 'r6', ts: '2026-11-25T01:30:00+02:00' }),
+        ),
+      ),
+      NOW,
+    );
+    expect(r).toMatchObject({ replay: false, records: 6, accepted: 6, duplicates: 0, rejected: 0 });
+    expect(await hourly()).toEqual([
+      {
+        tenant: 't1',
+        space: 's1',
+        hour: '2026-11-24T23:00:00.000Z',
+        cpu_ms: 200,
+        messages: 4,
+        records: 2,
+        revision: 0,
+      },
+      {
+        tenant: 't1',
+        space: 's1',
+        hour: '2026-11-25T10:00:00.000Z',
+        cpu_ms: 200,
+        messages: 4,
+        records: 2,
+        revision: 0,
+      },
+      {
+        tenant: 't1',
+        space: 's1',
+        hour: '2026-11-25T11:00:00.000Z',
+        cpu_ms: 100,
+        messages: 2,
+        records: 1,
+        revision: 0,
+      },
+      {
+        tenant: 't1',
+        space: 's2',
+        hour: '2026-11-25T10:00:00.000Z',
+        cpu_ms: 100,
+        messages: 2,
+        records: 1,
+        revision: 0,
+      },
+    ]);
+    expect((await rawPartitions(opened.db)).map((p) => p.name)).toEqual([
+      'billing_raw_20261124',
+      'billing_raw_20261125',
+    ]);
+  });
+
+  it('a replayed file adds nothing; the same records in another file, or twice in one, are duplicates', async () => {
+    const text = ndjson(line(), line({ id: 'r2' }));
+    await ingestBatch(opened.db, src('a'), parseRecords(text), NOW);
+    expect(await ingestBatch(opened.db, src('a'), parseRecords(text), NOW)).toMatchObject({
+      replay: true,
+      accepted: 0,
+      duplicates: 2,
+    });
+    expect(
+      await ingestBatch(
+        opened.db,
+        src('b'),
+        parseRecords(ndjson(line(), line({ id: 'r3' }), line({ id: 'r3' }))),
+        NOW,
+      ),
+    ).toMatchObject({ replay: false, accepted: 1, duplicates: 2 });
+    expect(await hourly()).toMatchObject([{ records: 3, cpu_ms: 300 }]);
+  });
+
+  it('a record for a sealed hour restates it: revision + 1', async () => {
+    await ingestBatch(opened.db, src('a'), parseRecords(ndjson(line())), NOW);
+    await opened.db
+      .updateTable('billing_hourly')
+      .set({ closed_at: new Date(NOW) })
+      .execute();
+    await ingestBatch(opened.db, src('b'), parseRecords(ndjson(line({ id: 'late' }))), NOW);
+    expect(await hourly()).toMatchObject([{ records: 2, revision: 1 }]);
+  });
+
+  it('bad lines are counted as rejected and do not stop the rest', async () => {
+    const r = await ingestBatch(
+      opened.db,
+      src('a'),
+      parseRecords(`${line()}\n{not json\n${line({ id: 'r2', cpu_ms: -1 })}\n${line({ id: 'r3' })}`),
+      NOW,
+    );
+    expect(r).toMatchObject({ accepted: 2, rejected: 2, records: 2 });
+  });
+
+  it(`a batch larger than one chunk (${INGEST_CHUNK}) is counted exactly once`, async () => {
+    const n = INGEST_CHUNK + 123;
+    const text = ndjson(...Array.from({ length: n }, (_, i) => line({ id: `r${i}` })));
+    const r = await ingestBatch(opened.db, src('big'), parseRecords(text), NOW);
+    expect(r).toMatchObject({ accepted: n, duplicates: 0 });
+    expect(await hourly()).toMatchObject([{ records: n, cpu_ms: 100 * n }]);
+  });
+});
