@@ -137,6 +137,16 @@ export const configSchema = z.strictObject({
       spoolDirs: z.array(z.string().min(1)).default(['billing-spool']),
       closeAfter: duration.prefault('2h'),
       rawRetention: duration.prefault('35d'),
+      /** Largest NDJSON body POST /api/v1/billing/records takes; beyond, 413 (error code) and nothing read. */
+      maxPostBytes: bytes.prefault('16MiB'),
+      /** node-cron expressions of the leader-only jobs. */
+      schedule: z
+        .strictObject({
+          scan: z.string().min(1).default('* * * * *'),
+          close: z.string().min(1).default('* * * * *'),
+          retention: z.string().min(1).default('17 3 * * *'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   capacity: z

@@ -20,9 +20,20 @@ async function tables(opened: OpenedDatabase): Promise<string[]> {
 }
 
 async function exercise(opened: OpenedDatabase): Promise<void> {
-  expect(await migrateToLatest(opened.db, logger)).toEqual(['0001-foundation', '0002-alarms']);
+  expect(await migrateToLatest(opened.db, logger)).toEqual([
+    '0001-foundation',
+    '0002-alarms',
+    '0003-billing',
+  ]);
   expect(await tables(opened)).toEqual(
-    expect.arrayContaining(['alarms', 'api_tokens', 'audit_log', 'kysely_migration', 'silences']),
+    expect.arrayContaining([
+      'alarms',
+      'api_tokens',
+      'audit_log',
+      'billing_hourly',
+      'kysely_migration',
+      'silences',
+    ]),
   );
   // A second run finds nothing to do: migrations are idempotent at start.
   expect(await migrateToLatest(opened.db, logger)).toEqual([]);
