@@ -24,6 +24,15 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
+// The pg pool behind each Kysely on real Postgres, for the few paths that need the driver itself (COPY
+// for billing ingest). A side table by instance, not a global: it holds nothing once a Kysely is gone.
+const pools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/** The pg pool of a Kysely opened on real Postgres; undefined for the embedded database. */
+export function pgPoolOf(db: Kysely<Database>): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 /** Opens real Postgres when a URL is given, else embedded PGlite in `<dataDir>/pglite`, and checks it answers. */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
   return opts.url === undefined ? openEmbedded(opts) : openPostgres(opts.url, opts);
@@ -70,6 +79,7 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Ope
       cause,
     });
   }
+  pools.set(db, pool);
   return { db, kind: 'postgres', where, close: () => db.destroy() };
 }
 
