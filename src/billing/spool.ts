@@ -84,14 +84,24 @@ export interface SpoolDeps {
   dirs: readonly string[];
   clock: Clock;
   logger: Logger;
+  /** Files ingested at once (each on its own connection); default 2. One at a time on PGlite anyway. */
+  concurrency?: number;
   onFile?: (report: FileReport) => void;
 }
 
-/** One pass over every spool folder; a file that fails is logged and left for the next pass. */
+/**
+ * One pass over every spool folder; a file that fails is logged and left for the next pass. Files go
+ * through a fixed number of workers (the queue is the folder listing itself, so it is bounded): while one
+ * file's chunk is in the database, another file is being read and parsed.
+ */
 export async function scanSpools(deps: SpoolDeps): Promise<FileReport[]> {
   const reports: FileReport[] = [];
-  for (const dir of deps.dirs) {
-    for (const name of await spoolFiles(dir)) {
+  const queue: Array<{ dir: string; name: string }> = [];
+  for (const dir of deps.dirs) for (const name of await spoolFiles(dir)) queue.push({ dir, name });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < queue.length) {
+      const { dir, name } = queue[next++]!;
       try {
         const r = await ingestSpoolFile(deps.db, dir, name, deps.clock.nowMs());
         reports.push(r);
@@ -113,6 +123,7 @@ export async function scanSpools(deps: SpoolDeps): Promise<FileReport[]> {
         );
       }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 2) }, worker));
   return reports;
 }
