@@ -8,6 +8,12 @@ import { progress } from './progress.js';
 // stop the same set: no Prometheus or target server outlives the bench.
 const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
+const hooks = new Set<() => Promise<void>>();
+
+/** Anything else to stop at the end, on errors and on Ctrl-C (e.g. a Postgres started with pg_ctl). */
+export function onCleanup(stop: () => Promise<void>): void {
+  hooks.add(stop);
+}
 
 export function track<T extends ChildProcess>(child: T): T {
   children.add(child);
@@ -43,6 +49,8 @@ export function removeTempDir(dir: string): void {
 
 export async function cleanupAll(): Promise<void> {
   await Promise.all([...children].map((c) => stopProcess(c)));
+  await Promise.all([...hooks].map((h) => h().catch(() => undefined)));
+  hooks.clear();
   for (const dir of [...tempDirs]) removeTempDir(dir);
 }
 

@@ -5,6 +5,7 @@ import { format, resolveConfig } from 'prettier';
 /** A goal on the measured value and/or on the ratio to the baseline; a result passes when all hold. */
 export interface Goal {
   maxValue?: number;
+  minValue?: number;
   minRatio?: number;
   maxRatio?: number;
   text: string;
@@ -52,6 +53,7 @@ export function environment(): Environment {
 export function judge(value: number | null, ratio: number | null, goal: Goal): boolean {
   if (value === null || ratio === null) return false;
   if (goal.maxValue !== undefined && !(value <= goal.maxValue)) return false;
+  if (goal.minValue !== undefined && !(value >= goal.minValue)) return false;
   if (goal.minRatio !== undefined && !(ratio >= goal.minRatio)) return false;
   if (goal.maxRatio !== undefined && !(ratio <= goal.maxRatio)) return false;
   return true;

@@ -49,7 +49,9 @@ function chunkSql(input: string): string {
   return `
     with input as (${input}),
     fresh_keys as (
-      insert into billing_record_keys (host, id) select host, id from input
+      -- Key order, here and for the hourly rows: two ingesters lock rows in the same order, so they
+      -- wait for each other instead of deadlocking.
+      insert into billing_record_keys (host, id) select host, id from input order by host, id
       on conflict do nothing
       returning host, id
     ),
@@ -81,7 +83,7 @@ function chunkSql(input: string): string {
          first_ts, last_ts, revision, updated_at)
       select tenant, space, hour, cpu_ms, mem, messages, bytes_in, bytes_out, n, first_ts, last_ts, 0,
              $2::timestamptz
-      from sums
+      from sums order by tenant, space, hour
       on conflict (tenant, space, hour) do update set
         cpu_ms = h.cpu_ms + excluded.cpu_ms,
         memory_byte_seconds = h.memory_byte_seconds + excluded.memory_byte_seconds,

@@ -36,8 +36,12 @@ export interface PgCluster {
   stop(): Promise<void>;
 }
 
-/** A throwaway Postgres cluster on a free loopback port in a temp dir; fsync off, trust auth. */
-export async function startPgCluster(): Promise<PgCluster> {
+/**
+ * A throwaway Postgres cluster on a free loopback port in a temp dir, trust auth. Tests run it with fsync
+ * off; `durable: true` keeps Postgres's defaults (fsync, synchronous_commit, full_page_writes) for
+ * benchmarks that must not flatter a write path.
+ */
+export async function startPgCluster(opts: { durable?: boolean } = {}): Promise<PgCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'overseer-pg-'));
   if (process.getuid?.() === 0) {
     const { stdout } = await run('id', ['-u', 'postgres']);
@@ -58,14 +62,15 @@ export async function startPgCluster(): Promise<PgCluster> {
     '--no-sync',
     '--no-instructions',
   ]);
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const fast = opts.durable === true ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const serverOpts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${fast} -c max_connections=200`;
   await asPostgresUser('pg_ctl', [
     '-D',
     data,
     '-l',
     path.join(dir, 'server.log'),
     '-o',
-    opts,
+    serverOpts,
     '-w',
     '-t',
     '60',
