@@ -35,14 +35,15 @@ async function quarantine(dir: string, name: string, rejected: readonly Rejected
 async function retire(dir: string, name: string, hash: string): Promise<void> {
   await mkdir(path.join(dir, DONE_DIR), { recursive: true });
   let target = path.join(dir, DONE_DIR, name);
-  if (
-    await stat(target).then(
-      () => true,
-      () => false,
-    )
-  )
-    target = `${target}.${hash.slice(0, 12)}`;
-  await rename(path.join(dir, name), target);
+  const taken = await stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (taken) target = `${target}.${hash.slice(0, 12)}`;
+  await rename(path.join(dir, name), target).catch((e: NodeJS.ErrnoException) => {
+    // Moved by a concurrent ingester of the same file, which found it ingested too.
+    if (e.code !== 'ENOENT') throw e;
+  });
 }
 
 /**
@@ -56,8 +57,13 @@ export async function ingestSpoolFile(
   name: string,
   nowMs: number,
   onChunk?: (done: number, total: number) => void,
-): Promise<FileReport> {
-  const bytes = await readFile(path.join(dir, name));
+): Promise<FileReport | undefined> {
+  const bytes = await readFile(path.join(dir, name)).catch((e: NodeJS.ErrnoException) => {
+    // Another ingester (a second replica, or the CLI) took it first: it is theirs to finish.
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (bytes === undefined) return undefined;
   const hash = sha256(bytes);
   const batch = parseRecords(bytes.toString('utf8'));
   await quarantine(dir, name, batch.rejected);
@@ -104,6 +110,7 @@ export async function scanSpools(deps: SpoolDeps): Promise<FileReport[]> {
       const { dir, name } = queue[next++]!;
       try {
         const r = await ingestSpoolFile(deps.db, dir, name, deps.clock.nowMs());
+        if (r === undefined) continue;
         reports.push(r);
         deps.onFile?.(r);
         deps.logger.info(
