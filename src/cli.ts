@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { alarmCommands } from './cli/alarms.js';
+import { billingCommands } from './cli/billing.js';
 import { codesCommand } from './cli/codes.js';
 import { collectorCommands } from './cli/collector.js';
 import { configCommand } from './cli/config-check.js';
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   collectorCommands(program, ctx);
   generateCommand(program, ctx);
   alarmCommands(program, ctx);
+  billingCommands(program, ctx);
   tokenCommands(program, ctx);
   configCommand(program, ctx);
   // Subcommands inherit exit/usage behaviour so `overseer codes scan --bogus` fails like `overseer --bogus`.

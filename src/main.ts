@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -7,6 +8,8 @@ import { Alarms } from './alarms/alarms.js';
 import { AlarmStore } from './alarms/evaluator/alarm-store.js';
 import { AlarmEvaluator } from './alarms/evaluator/evaluator.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { Billing } from './billing/billing.js';
+import { billingRoutes } from './billing/routes.js';
 import { dashboardRoutes } from './dashboards/routes.js';
 import { AlertmanagerNotifier } from './alarms/notify/alertmanager.js';
 import { NotificationDispatcher } from './alarms/notify/dispatcher.js';
@@ -47,7 +50,7 @@ export interface StartDeps {
 /**
  * The composition root: the only place that knows every component. Start order (each step needs the ones
  * before it): tracing → metrics registry → database → migrations → tokens + admin token → HTTP → collector
- * → alarms → (other area components) → ready. Stop runs the same list in reverse. If any step fails, what already started is
+ * → alarms (catalog, notifications, evaluator) → billing (leader-only jobs) → ready. Stop runs the same list in reverse. If any step fails, what already started is
  * stopped again and the error is thrown: nothing is left half-started.
  */
 export async function startOverseer(config: Config, deps: StartDeps): Promise<RunningOverseer> {
@@ -121,6 +124,17 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       countError: (code) => errors.countError(code),
     });
 
+    const billing = new Billing({
+      db: opened.db,
+      config: config.billing,
+      dbKind: opened.kind,
+      dataDir: config.dataDir,
+      clock,
+      logger: logger.child({ component: 'billing' }),
+      registry,
+      countError: (code) => errors.countError(code),
+    });
+
     const silences = new Silences(opened.db, clock);
     await silences.load();
     const evaluator = new AlarmEvaluator({
@@ -186,6 +200,17 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
             classes: alarms.catalogFile()?.classes,
           }),
         }),
+        billingRoutes({
+          db: opened.db,
+          closeAfterMs: config.billing.closeAfter,
+          maxPostBytes: config.billing.maxPostBytes,
+          // POSTed lines that could not be counted: next to the first spool's own rejected/.
+          rejectedDir: path.join(
+            config.billing.spoolDirs[0] ?? path.join(config.dataDir, 'billing-spool'),
+            'rejected',
+          ),
+          clock,
+        }),
       ],
       publicRoutes: [selfNodeMetricsRoute(collector)],
     });
@@ -205,6 +230,8 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     // Notifications before the evaluator: its first cycle may already have something to send.
     await lifecycle.start(dispatcher);
     await lifecycle.start(evaluator);
+    notReady = 'starting billing';
+    await inSpan(tracing.tracer, 'startup.billing', () => lifecycle.start(billing));
 
     notReady = undefined;
     logger.info({ url: http.url, components: lifecycle.names }, 'ready');

@@ -11,6 +11,16 @@ export class ApiClient {
   constructor(private readonly opts: ApiClientOptions) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await this.send(method, path, body, 'application/json');
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** A GET whose body is printed as it is (CSV), not parsed. */
+  requestText(path: string, accept: string): Promise<string> {
+    return this.send('GET', path, undefined, accept);
+  }
+
+  private async send(method: string, path: string, body: unknown, accept: string): Promise<string> {
     if (!this.opts.token) {
       throw new OverseerError(ErrorCodes.CLI_TOKEN_MISSING, 'no API token', {
         hint: 'pass --token or set OVERSEER_TOKEN; on the service host the CLI reads <dataDir>/admin-token (see --config)',
@@ -24,7 +34,7 @@ export class ApiClient {
         method,
         headers: {
           authorization: `Bearer ${this.opts.token}`,
-          accept: 'application/json',
+          accept,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -55,6 +65,6 @@ export class ApiClient {
         { details: problem.errors ?? [], ...(problem.hint ? { hint: problem.hint } : {}) },
       );
     }
-    return (text ? JSON.parse(text) : undefined) as T;
+    return text;
   }
 }

@@ -7,7 +7,8 @@
  * caller's or operator's input was wrong: a ticket past a threshold). `overseer generate` reads the tags.
  *
  * Ranges: 1001xx config · 1002xx database · 1003xx HTTP/auth · 1004xx CLI · 1005xx code scanner ·
- * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector · 1010xx alarms · 1011xx dashboards.
+ * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector · 1010xx alarms · 1011xx dashboards ·
+ * 1012xx billing API · 1013xx billing jobs.
  */
 export const ErrorCodes = {
   CONFIG_FILE_UNREADABLE: 100101, // @class client
@@ -68,6 +69,25 @@ export const ErrorCodes = {
   DASHBOARD_NOT_FOUND: 101105, // @class client
   GRAFANA_PUSH_FAILED: 101106,
   PROMETHEUS_RELOAD_FAILED: 101107,
+
+  // 1012xx billing API: POST records, usage, summary.
+  BILLING_POST_TOO_LARGE: 101201, // @class client
+  BILLING_USAGE_QUERY_INVALID: 101202, // @class client
+  BILLING_CURSOR_INVALID: 101203, // @class client
+  BILLING_SUMMARY_QUERY_INVALID: 101204, // @class client
+  BILLING_TENANT_FORBIDDEN: 101205, // @class client
+
+  // 1013xx billing jobs (leader, spool scan, close, retention) and the billing CLI.
+  BILLING_SCHEDULE_INVALID: 101301, // @class client
+  BILLING_JOB_FAILED: 101302,
+  BILLING_SPOOL_FILE_FAILED: 101303,
+  BILLING_LEADER_LOCK_FAILED: 101304,
+  BILLING_LEADERSHIP_LOST: 101305,
+  BILLING_INGEST_PATH_INVALID: 101306, // @class client
+  BILLING_INGEST_FAILED: 101307,
+  BILLING_EMBEDDED_DB_IN_USE: 101308, // @class client
+  BILLING_TIME_ARG_INVALID: 101309, // @class client
+  BILLING_VERIFY_DIFFERENCES: 101310,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -1,0 +1,300 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { openDatabase, type OpenedDatabase } from '../db/open.js';
+import type { Database } from '../db/schema.js';
+import {
+  monthOf,
+  monthRange,
+  tenantSummary,
+  usagePage,
+  usageQuerySchema,
+  type Granularity,
+  type UsageRow,
+  type UsageSelection,
+} from './queries.js';
+
+const logger = pino({ level: 'silent' });
+// Far from UTC (+13:45 in November): a day or month truncated in the session zone lands on the wrong date.
+const SESSION_TZ = 'Pacific/Chatham';
+
+describe('usageQuerySchema', () => {
+  const base = { tenant: 't1', from: '2026-11-01', to: '2026-12-01' };
+  it.each([
+    ['dates', base],
+    ['RFC 3339 with offsets', { ...base, from: '2026-11-01T00:00:00+02:00', to: '2026-11-02T10:30:00Z' }],
+    ['exactly 400 days', { ...base, from: '2026-01-01', to: '2027-02-05' }],
+    [
+      'every option',
+      { ...base, space: 's1', granularity: 'month', limit: '10000', cursor: 'x', format: 'csv' },
+    ],
+  ])('accepts %s', (_n, q) => {
+    expect(usageQuerySchema.safeParse(q).success).toBe(true);
+  });
+
+  it('defaults to hourly rows, 1000 per page', () => {
+    expect(usageQuerySchema.parse(base)).toMatchObject({ granularity: 'hour', limit: 1000 });
+  });
+
+  it.each([
+    ['no tenant', { from: base.from, to: base.to }, 'tenant'],
+    ['no from', { tenant: 't1', to: base.to }, 'from'],
+    ['a word for from', { ...base, from: 'yesterday' }, 'from'],
+    ['a time without offset', { ...base, from: '2026-11-01T00:00:00' }, 'from'],
+    ['an impossible date', { ...base, to: '2026-11-31' }, 'to'],
+    ['from = to', { ...base, to: base.from }, 'to'],
+    ['from after to', { ...base, from: '2026-12-02' }, 'to'],
+    ['401 days', { ...base, from: '2026-01-01', to: '2027-02-06' }, 'to'],
+    ['granularity week', { ...base, granularity: 'week' }, 'granularity'],
+    ['limit 0', { ...base, limit: '0' }, 'limit'],
+    ['limit 10001', { ...base, limit: '10001' }, 'limit'],
+    ['limit 1.5', { ...base, limit: '1.5' }, 'limit'],
+    ['limit abc', { ...base, limit: 'abc' }, 'limit'],
+    ['format xml', { ...base, format: 'xml' }, 'format'],
+    ['a control character in tenant', { ...base, tenant: 't\u0001' }, 'tenant'],
+    ['an empty space', { ...base, space: '' }, 'space'],
+  ])('rejects %s (at %s)', (_n, q, field) => {
+    const r = usageQuerySchema.safeParse(q);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path.join('.'))).toContain(field);
+  });
+});
+
+describe('months', () => {
+  it.each([
+    ['2026-11', '2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z'],
+    ['2026-12', '2026-12-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
+    ['2028-02', '2028-02-01T00:00:00.000Z', '2028-03-01T00:00:00.000Z'],
+  ])('%s is [%s, %s)', (month, from, to) => {
+    const r = monthRange(month);
+    expect([new Date(r.fromMs).toISOString(), new Date(r.toMs).toISOString()]).toEqual([from, to]);
+  });
+  it.each([
+    ['2026-11-30T23:59:59.999Z', '2026-11'],
+    ['2026-12-01T00:00:00Z', '2026-12'],
+  ])('%s is in %s (UTC)', (at, month) => expect(monthOf(Date.parse(at))).toBe(month));
+});
+
+interface Fixture {
+  tenant?: string;
+  space: string;
+  hour: string;
+  cpu: number;
+  revision?: number;
+  closed?: boolean;
+}
+
+/** Every measure is derived from `cpu` (records too), so expected sums follow from one number. */
+async function putHours(db: Kysely<Database>, rows: readonly Fixture[]): Promise<void> {
+  await db
+    .insertInto('billing_hourly')
+    .values(
+      rows.map((r) => {
+        const h = Date.parse(r.hour);
+        return {
+          tenant: r.tenant ?? 't1',
+          space: r.space,
+          hour: new Date(h),
+          cpu_ms: r.cpu,
+          memory_byte_seconds: r.cpu / 2,
+          messages: r.cpu * 10,
+          bytes_in: r.cpu * 100,
+          bytes_out: r.cpu * 1000,
+          records: r.cpu,
+          first_ts: new Date(h + 60_000),
+          last_ts: new Date(h + 59 * 60_000),
+          revision: r.revision ?? 0,
+          closed_at: r.closed ? new Date(h + 3 * 3_600_000) : null,
+        };
+      }),
+    )
+    .execute();
+}
+
+// Across a UTC day boundary (Oct 31 → Nov 1) and month boundaries (Oct → Nov → Dec).
+const FIXTURE: Fixture[] = [
+  { space: 'a', hour: '2026-10-31T22:00:00Z', cpu: 1, closed: true },
+  { space: 'a', hour: '2026-10-31T23:00:00Z', cpu: 2, revision: 2, closed: true },
+  { space: 'b', hour: '2026-10-31T23:00:00Z', cpu: 4 },
+  { space: 'a', hour: '2026-11-01T00:00:00Z', cpu: 8, revision: 1, closed: true },
+  { space: 'b', hour: '2026-11-01T01:00:00Z', cpu: 16 },
+  { space: 'a', hour: '2026-11-30T23:00:00Z', cpu: 32, closed: true },
+  { space: 'a', hour: '2026-12-01T00:00:00Z', cpu: 64 },
+  { tenant: 't2', space: 'a', hour: '2026-11-01T00:00:00Z', cpu: 1000 },
+];
+
+const brief = (r: UsageRow) => [r.hour.slice(0, 13), r.space, r.cpu_ms, r.revision, r.final];
+
+describe.each(['postgres', 'pglite'] as const)(
+  'usage queries on %s (session time zone far from UTC)',
+  (kind) => {
+    let testDb: TestDatabase | undefined;
+    let dataDir: string | undefined;
+    let opened: OpenedDatabase;
+    beforeAll(async () => {
+      if (kind === 'postgres') {
+        testDb = await createTestDatabase();
+        const c = new pg.Client({ connectionString: testDb.url });
+        await c.connect();
+        await c.query(
+          `alter database ${new URL(testDb.url).pathname.slice(1)} set timezone to '${SESSION_TZ}'`,
+        );
+        await c.end();
+        opened = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
+      } else {
+        dataDir = await mkdtemp(path.join(tmpdir(), 'billing-queries-'));
+        opened = await openDatabase({ url: undefined, dataDir, logger });
+        await sql`set timezone to ${sql.lit(SESSION_TZ)}`.execute(opened.db);
+      }
+      await migrateToLatest(opened.db, logger);
+      await putHours(opened.db, FIXTURE);
+    });
+    afterAll(async () => {
+      await opened?.close();
+      await testDb?.drop();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    });
+
+    const sel = (granularity: Granularity, over: Partial<UsageSelection> = {}): UsageSelection => ({
+      tenant: 't1',
+      fromMs: Date.parse('2026-10-31T00:00:00Z'),
+      toMs: Date.parse('2026-12-02T00:00:00Z'),
+      granularity,
+      ...over,
+    });
+
+    it.each([
+      [
+        'hour',
+        [
+          ['2026-10-31T22', 'a', 1, 0, true],
+          ['2026-10-31T23', 'a', 2, 2, true],
+          ['2026-10-31T23', 'b', 4, 0, false],
+          ['2026-11-01T00', 'a', 8, 1, true],
+          ['2026-11-01T01', 'b', 16, 0, false],
+          ['2026-11-30T23', 'a', 32, 0, true],
+          ['2026-12-01T00', 'a', 64, 0, false],
+        ],
+      ],
+      [
+        'day',
+        [
+          ['2026-10-31T00', 'a', 3, 2, true],
+          ['2026-10-31T00', 'b', 4, 0, false],
+          ['2026-11-01T00', 'a', 8, 1, true],
+          ['2026-11-01T00', 'b', 16, 0, false],
+          ['2026-11-30T00', 'a', 32, 0, true],
+          ['2026-12-01T00', 'a', 64, 0, false],
+        ],
+      ],
+      [
+        'month',
+        [
+          ['2026-10-01T00', 'a', 3, 2, true],
+          ['2026-10-01T00', 'b', 4, 0, false],
+          ['2026-11-01T00', 'a', 40, 1, true],
+          ['2026-11-01T00', 'b', 16, 0, false],
+          ['2026-12-01T00', 'a', 64, 0, false],
+        ],
+      ],
+    ] as const)('%s rows: UTC periods in (period, space) order', async (g, expected) => {
+      const rows = await usagePage(opened.db, sel(g), undefined, 100);
+      expect(rows.map(brief)).toEqual(expected);
+    });
+
+    it('sums every measure and spans first_ts..last_ts of the period', async () => {
+      const [octA] = await usagePage(opened.db, sel('day'), undefined, 1);
+      expect(octA).toEqual({
+        tenant: 't1',
+        space: 'a',
+        hour: '2026-10-31T00:00:00.000Z',
+        cpu_ms: 3,
+        memory_byte_seconds: 1.5,
+        messages: 30,
+        bytes_in: 300,
+        bytes_out: 3000,
+        records: 3,
+        first_ts: '2026-10-31T22:01:00.000Z',
+        last_ts: '2026-10-31T23:59:00.000Z',
+        revision: 2,
+        final: true,
+      });
+    });
+
+    it('keeps to [from, to) and to one space when asked', async () => {
+      const rows = await usagePage(
+        opened.db,
+        sel('hour', { fromMs: Date.parse('2026-10-31T23:00:00Z'), toMs: Date.parse('2026-11-30T23:00:00Z') }),
+        undefined,
+        100,
+      );
+      expect(rows.map((r) => r.cpu_ms)).toEqual([2, 4, 8, 16]);
+      const b = await usagePage(opened.db, sel('month', { space: 'b' }), undefined, 100);
+      expect(b.map(brief)).toEqual([
+        ['2026-10-01T00', 'b', 4, 0, false],
+        ['2026-11-01T00', 'b', 16, 0, false],
+      ]);
+    });
+
+    it.each(['hour', 'day', 'month'] as const)(
+      '%s pages by keyset return every row exactly once',
+      async (g) => {
+        const all = await usagePage(opened.db, sel(g), undefined, 100);
+        for (const limit of [1, 2, 3]) {
+          const seen: UsageRow[] = [];
+          let after: { hourMs: number; space: string } | undefined;
+          for (;;) {
+            const page = await usagePage(opened.db, sel(g), after, limit);
+            seen.push(...page);
+            if (page.length < limit) break;
+            after = { hourMs: Date.parse(page.at(-1)!.hour), space: page.at(-1)!.space };
+          }
+          expect(seen).toEqual(all);
+        }
+      },
+    );
+
+    it.each([
+      [
+        '2026-10',
+        { cpu_ms: 7, records: 7, hours: 2, finalHours: 1, revision: 2 },
+        [
+          { space: 'a', cpu_ms: 3, hours: 2, finalHours: 2, revision: 2 },
+          { space: 'b', cpu_ms: 4, hours: 1, finalHours: 0, revision: 0 },
+        ],
+      ],
+      [
+        '2026-11',
+        { cpu_ms: 56, bytes_out: 56_000, records: 56, hours: 3, finalHours: 2, revision: 1 },
+        [
+          { space: 'a', cpu_ms: 40, memory_byte_seconds: 20, hours: 2, finalHours: 2, revision: 1 },
+          { space: 'b', cpu_ms: 16, messages: 160, hours: 1, finalHours: 0, revision: 0 },
+        ],
+      ],
+      ['2027-01', { cpu_ms: 0, records: 0, hours: 0, finalHours: 0, revision: 0 }, []],
+    ])('summary of %s: totals, distinct hours, final hours, revision', async (month, totals, spaces) => {
+      const s = await tenantSummary(opened.db, 't1', month, 2 * 3_600_000);
+      expect(s.totals).toMatchObject(totals);
+      expect(s.spaces).toHaveLength(spaces.length);
+      spaces.forEach((sp, i) => expect(s.spaces[i]).toMatchObject(sp));
+    });
+
+    it('summary names the month it covers and when it should be final', async () => {
+      const s = await tenantSummary(opened.db, 't1', '2026-11', 2 * 3_600_000);
+      expect(s).toMatchObject({
+        tenant: 't1',
+        month: '2026-11',
+        from: '2026-11-01T00:00:00.000Z',
+        to: '2026-12-01T00:00:00.000Z',
+        hoursInMonth: 720,
+        expectedFinalAt: '2026-12-01T02:00:00.000Z',
+      });
+    });
+  },
+);
