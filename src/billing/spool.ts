@@ -57,6 +57,8 @@ export async function ingestSpoolFile(
   name: string,
   nowMs: number,
   onChunk?: (done: number, total: number) => void,
+  /** A file named on the command line: counted and quarantined alike, but left where it is. */
+  opts: { inPlace?: boolean } = {},
 ): Promise<FileReport | undefined> {
   const bytes = await readFile(path.join(dir, name)).catch((e: NodeJS.ErrnoException) => {
     // Another ingester (a second replica, or the CLI) took it first: it is theirs to finish.
@@ -67,9 +69,10 @@ export async function ingestSpoolFile(
   const hash = sha256(bytes);
   const batch = parseRecords(bytes.toString('utf8'));
   await quarantine(dir, name, batch.rejected);
-  const src: BatchSource = { host: hostOfFile(name), name, sha256: hash, source: 'spool' };
+  const source = opts.inPlace === true ? 'cli' : 'spool';
+  const src: BatchSource = { host: hostOfFile(name), name, sha256: hash, source };
   const result = await ingestBatch(db, src, batch, nowMs, onChunk);
-  await retire(dir, name, hash);
+  if (opts.inPlace !== true) await retire(dir, name, hash);
   return { file: path.join(dir, name), ...result };
 }
 

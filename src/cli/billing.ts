@@ -1,19 +1,10 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { FileLock, LEADER_LOCK_FILE } from '../billing/leader.js';
-import { ingestBatch } from '../billing/ingest.js';
-import { parseRecords } from '../billing/record.js';
-import {
-  hostOfFile,
-  ingestSpoolFile,
-  REJECTED_DIR,
-  sha256,
-  spoolFiles,
-  type FileReport,
-} from '../billing/spool.js';
+import { ingestSpoolFile, spoolFiles } from '../billing/spool.js';
 import { verifyHours } from '../billing/verify.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -22,7 +13,8 @@ import { openDatabase } from '../db/open.js';
 import type { Database } from '../db/schema.js';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import { clientFor, configFor, type CliContext, type GlobalOptions } from './context.js';
-import { processOutput, table } from './output.js';
+import { Progress } from './billing-progress.js';
+import { table } from './output.js';
 
 /** A file to ingest: from a directory argument (a spool: moved to done/ after) or named on its own (left in place). */
 interface Target {
@@ -140,68 +132,6 @@ async function targetsOf(paths: readonly string[]): Promise<Target[]> {
   return [...targets.values()];
 }
 
-/** A file named on its own: counted once like a spool file, quarantined alike, but never moved. */
-async function ingestInPlace(
-  db: Kysely<Database>,
-  t: Target,
-  onChunk: (done: number) => void,
-): Promise<FileReport> {
-  const file = path.join(t.dir, t.name);
-  const bytes = await readFile(file);
-  const batch = parseRecords(bytes.toString('utf8'));
-  if (batch.rejected.length > 0) {
-    await mkdir(path.join(t.dir, REJECTED_DIR), { recursive: true });
-    const body = batch.rejected.map((r) => `${JSON.stringify({ file: t.name, ...r })}\n`).join('');
-    await writeFile(path.join(t.dir, REJECTED_DIR, `${t.name}.rejected.ndjson`), body);
-  }
-  const src = { host: hostOfFile(t.name), name: t.name, sha256: sha256(bytes), source: 'cli' as const };
-  return { file, ...(await ingestBatch(db, src, batch, systemClock.nowMs(), onChunk)) };
-}
-
-/** One status line on stderr: redrawn in place on a terminal (≤ 5×/s), a plain line a second otherwise. */
-class Progress {
-  private readonly t0 = performance.now();
-  private last = -Infinity;
-  readonly tty: boolean;
-  done = 0;
-  records = 0;
-  current = 0;
-  accepted = 0;
-  duplicates = 0;
-  rejected = 0;
-
-  constructor(
-    private readonly ctx: CliContext,
-    private readonly total: number,
-  ) {
-    this.tty = ctx.output === processOutput && process.stderr.isTTY === true;
-  }
-
-  fileDone(r: FileReport | undefined): void {
-    this.done++;
-    this.current = 0;
-    if (r === undefined) return this.show();
-    this.records += r.records + r.rejected;
-    this.accepted += r.accepted;
-    this.duplicates += r.duplicates;
-    this.rejected += r.rejected;
-    this.show();
-  }
-
-  show(final = false): void {
-    const now = performance.now();
-    if (!final && now - this.last < (this.tty ? 200 : 1000)) return;
-    this.last = now;
-    const n = this.records + this.current;
-    const rate = Math.round(n / Math.max((now - this.t0) / 1000, 0.001));
-    const line =
-      `${this.done}/${this.total} files · ${n} records (${rate}/s) · ${this.accepted} accepted · ` +
-      `${this.duplicates} duplicates · ${this.rejected} rejected`;
-    if (this.tty) process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
-    else this.ctx.output.err(line);
-  }
-}
-
 async function ingest(ctx: CliContext, g: GlobalOptions, paths: string[]): Promise<void> {
   const targets = await targetsOf(paths);
   const lines = await withDatabase(ctx, g, async (db) => {
@@ -213,9 +143,9 @@ async function ingest(ctx: CliContext, g: GlobalOptions, paths: string[]): Promi
         progress.show();
       };
       try {
-        const r = t.spool
-          ? await ingestSpoolFile(db, t.dir, t.name, systemClock.nowMs(), onChunk)
-          : await ingestInPlace(db, t, onChunk);
+        const r = await ingestSpoolFile(db, t.dir, t.name, systemClock.nowMs(), onChunk, {
+          inPlace: !t.spool,
+        });
         if (r === undefined) {
           // Gone between listing and reading: a service scanning the same folder took it.
           const error = 'gone before it was read: another ingester has it';
