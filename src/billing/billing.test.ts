@@ -1,17 +1,15 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { billingLine, resetBilling, useMigratedDatabase } from '../../test/helpers/billing-db.js';
 import { waitFor } from '../../test/helpers/poll.js';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
 import { ManualClock } from '../clock.js';
 import { configSchema } from '../config.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { openDatabase, type OpenedDatabase } from '../db/open.js';
+import { openDatabase } from '../db/open.js';
 import { isOverseerError } from '../errors/index.js';
 import { Billing, type BillingDeps } from './billing.js';
 import { FileLock } from './leader.js';
@@ -21,19 +19,7 @@ const logger = pino({ level: 'silent' });
 const T0 = Date.parse('2026-11-25T12:00:00Z');
 const HOUR = 3_600_000;
 
-const line = (id: string, ts: string): string =>
-  JSON.stringify({
-    id,
-    tenant: 't1',
-    space: 's1',
-    host: 'h1',
-    ts,
-    cpu_ms: 5,
-    memory_byte_seconds: 1,
-    messages: 1,
-    bytes_in: 1,
-    bytes_out: 1,
-  });
+const line = (id: string, ts: string): string => billingLine({ id, ts, cpu_ms: 5 });
 
 /** A value of one series from the registry's exposition, or 0 when absent. */
 async function metric(registry: Registry, series: string): Promise<number> {
@@ -43,22 +29,12 @@ async function metric(registry: Registry, series: string): Promise<number> {
 }
 
 describe('Billing component on real Postgres', () => {
-  let testDb: TestDatabase;
-  let opened: OpenedDatabase;
+  const database = useMigratedDatabase();
   let spool: string;
   const running: Billing[] = [];
-  beforeAll(async () => {
-    testDb = await createTestDatabase();
-    opened = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
-    await migrateToLatest(opened.db, logger);
-  });
-  afterAll(async () => {
-    await opened?.close();
-    await testDb?.drop();
-  });
   beforeEach(async () => {
     spool = mkdtempSync(path.join(tmpdir(), 'overseer-billing-'));
-    await sql`truncate billing_files, billing_record_keys, billing_raw, billing_hourly`.execute(opened.db);
+    await resetBilling(database.db);
   });
   afterEach(async () => {
     for (const b of running.splice(0)) await b.stop();
@@ -78,7 +54,7 @@ describe('Billing component on real Postgres', () => {
     }).billing;
     const registry = new Registry();
     const b = new Billing({
-      db: opened.db,
+      db: database.db,
       config,
       dbKind: 'postgres',
       dataDir: spool,
@@ -115,7 +91,7 @@ describe('Billing component on real Postgres', () => {
 
     expect(await b.runNow('close')).toEqual({ closed: 2 }); // 10:00 and the 22nd; closeAfter 1h at 12:00
     expect(await b.runNow('retention')).toEqual({ dropped: ['billing_raw_20261122'] });
-    expect((await rawPartitions(opened.db)).map((p) => p.name)).toEqual(['billing_raw_20261125']);
+    expect((await rawPartitions(database.db)).map((p) => p.name)).toEqual(['billing_raw_20261125']);
     expect(await b.runNow('scan')).toMatchObject({ files: 0 });
     expect(await metric(registry, 'overseer_billing_job_duration_seconds_count{job="close"}')).toBe(1);
 
@@ -146,7 +122,7 @@ describe('Billing component on real Postgres', () => {
   it('a tick that finds the last run still going is skipped and counted', async () => {
     const { b, registry } = billing({}, { scan: '* * * * * *' });
     // Hold the ledger table so the scan blocks on its first file; ticks meanwhile are skips.
-    const blocker = new pg.Client({ connectionString: testDb.url });
+    const blocker = new pg.Client({ connectionString: database.url });
     await blocker.connect();
     try {
       await blocker.query('begin');
@@ -168,7 +144,7 @@ describe('Billing component on real Postgres', () => {
   });
 
   it('a failing job is counted and logged, and runNow rejects with the job code', async () => {
-    const gone = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
+    const gone = await openDatabase({ url: database.url, dataDir: '/nonexistent', logger });
     await gone.close();
     const broken = billing({ db: gone.db, lock: new FileLock(path.join(spool, 'leader.lock')) });
     await broken.b.start();

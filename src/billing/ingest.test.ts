@@ -1,52 +1,23 @@
-import { sql } from 'kysely';
-import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { openDatabase, type OpenedDatabase } from '../db/open.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { billingLine, resetBilling, useMigratedDatabase } from '../../test/helpers/billing-db.js';
 import { ingestBatch, INGEST_CHUNK } from './ingest.js';
 import { rawPartitions } from './partitions.js';
 import { parseRecords } from './record.js';
 
-const logger = pino({ level: 'silent' });
 const NOW = Date.parse('2026-11-25T12:30:00Z');
 
-function line(over: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    id: 'r1',
-    tenant: 't1',
-    space: 's1',
-    host: 'h1',
-    ts: '2026-11-25T10:15:00Z',
-    cpu_ms: 100,
-    memory_byte_seconds: 1.5e9,
-    messages: 2,
-    bytes_in: 10,
-    bytes_out: 20,
-    ...over,
-  });
-}
+// Bigger measures than billingLine's: the expected sums below are multiples of cpu_ms 100 and messages 2.
+const line = (over: Record<string, unknown> = {}): string =>
+  billingLine({ cpu_ms: 100, memory_byte_seconds: 1.5e9, messages: 2, bytes_in: 10, bytes_out: 20, ...over });
 const ndjson = (...lines: string[]): string => `${lines.join('\n')}\n`;
 
 describe('ingestBatch on real Postgres', () => {
-  let testDb: TestDatabase;
-  let opened: OpenedDatabase;
-  beforeAll(async () => {
-    testDb = await createTestDatabase();
-    opened = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
-    await migrateToLatest(opened.db, logger);
-  });
-  afterAll(async () => {
-    await opened?.close();
-    await testDb?.drop();
-  });
-  beforeEach(async () => {
-    await sql`truncate billing_files, billing_record_keys, billing_raw, billing_hourly`.execute(opened.db);
-  });
+  const database = useMigratedDatabase();
+  beforeEach(() => resetBilling(database.db));
 
   const hourly = async () =>
     (
-      await opened.db
+      await database.db
         .selectFrom('billing_hourly')
         .selectAll()
         .orderBy('tenant')
@@ -66,7 +37,7 @@ describe('ingestBatch on real Postgres', () => {
 
   it('sums records into one row per tenant, space and UTC hour, and keeps raw rows in day partitions', async () => {
     const r = await ingestBatch(
-      opened.db,
+      database.db,
       src('a'),
       parseRecords(
         ndjson(
@@ -119,7 +90,7 @@ describe('ingestBatch on real Postgres', () => {
         revision: 0,
       },
     ]);
-    expect((await rawPartitions(opened.db)).map((p) => p.name)).toEqual([
+    expect((await rawPartitions(database.db)).map((p) => p.name)).toEqual([
       'billing_raw_20261124',
       'billing_raw_20261125',
     ]);
@@ -127,15 +98,15 @@ describe('ingestBatch on real Postgres', () => {
 
   it('a replayed file adds nothing; the same records in another file, or twice in one, are duplicates', async () => {
     const text = ndjson(line(), line({ id: 'r2' }));
-    await ingestBatch(opened.db, src('a'), parseRecords(text), NOW);
-    expect(await ingestBatch(opened.db, src('a'), parseRecords(text), NOW)).toMatchObject({
+    await ingestBatch(database.db, src('a'), parseRecords(text), NOW);
+    expect(await ingestBatch(database.db, src('a'), parseRecords(text), NOW)).toMatchObject({
       replay: true,
       accepted: 0,
       duplicates: 2,
     });
     expect(
       await ingestBatch(
-        opened.db,
+        database.db,
         src('b'),
         parseRecords(ndjson(line(), line({ id: 'r3' }), line({ id: 'r3' }))),
         NOW,
@@ -145,18 +116,18 @@ describe('ingestBatch on real Postgres', () => {
   });
 
   it('a record for a sealed hour restates it: revision + 1', async () => {
-    await ingestBatch(opened.db, src('a'), parseRecords(ndjson(line())), NOW);
-    await opened.db
+    await ingestBatch(database.db, src('a'), parseRecords(ndjson(line())), NOW);
+    await database.db
       .updateTable('billing_hourly')
       .set({ closed_at: new Date(NOW) })
       .execute();
-    await ingestBatch(opened.db, src('b'), parseRecords(ndjson(line({ id: 'late' }))), NOW);
+    await ingestBatch(database.db, src('b'), parseRecords(ndjson(line({ id: 'late' }))), NOW);
     expect(await hourly()).toMatchObject([{ records: 2, revision: 1 }]);
   });
 
   it('bad lines are counted as rejected and do not stop the rest', async () => {
     const r = await ingestBatch(
-      opened.db,
+      database.db,
       src('a'),
       parseRecords(`${line()}\n{not json\n${line({ id: 'r2', cpu_ms: -1 })}\n${line({ id: 'r3' })}`),
       NOW,
@@ -167,7 +138,7 @@ describe('ingestBatch on real Postgres', () => {
   it(`a batch larger than one chunk (${INGEST_CHUNK}) is counted exactly once`, async () => {
     const n = INGEST_CHUNK + 123;
     const text = ndjson(...Array.from({ length: n }, (_, i) => line({ id: `r${i}` })));
-    const r = await ingestBatch(opened.db, src('big'), parseRecords(text), NOW);
+    const r = await ingestBatch(database.db, src('big'), parseRecords(text), NOW);
     expect(r).toMatchObject({ accepted: n, duplicates: 0 });
     expect(await hourly()).toMatchObject([{ records: n, cpu_ms: 100 * n }]);
   });

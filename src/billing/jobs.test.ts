@@ -1,13 +1,10 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { sql } from 'kysely';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { billingLine, resetBilling, useMigratedDatabase } from '../../test/helpers/billing-db.js';
 import { ManualClock } from '../clock.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { openDatabase, type OpenedDatabase } from '../db/open.js';
 import { ingestBatch } from './ingest.js';
 import { applyRetention, closeHours, scanSpoolDirs } from './jobs.js';
 import { rawPartitions } from './partitions.js';
@@ -19,43 +16,19 @@ const MIN = 60_000;
 const DAY = 24 * HOUR_MS;
 
 const line = (id: string, ts: string, over: Record<string, unknown> = {}): string =>
-  JSON.stringify({
-    id,
-    tenant: 't1',
-    space: 's1',
-    host: 'h1',
-    ts,
-    cpu_ms: 10,
-    memory_byte_seconds: 1,
-    messages: 1,
-    bytes_in: 1,
-    bytes_out: 1,
-    ...over,
-  });
+  billingLine({ id, ts, ...over });
 
 describe('billing jobs on real Postgres', () => {
-  let testDb: TestDatabase;
-  let opened: OpenedDatabase;
+  const database = useMigratedDatabase();
   const dirs: string[] = [];
-  beforeAll(async () => {
-    testDb = await createTestDatabase();
-    opened = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
-    await migrateToLatest(opened.db, logger);
-  });
-  afterAll(async () => {
-    await opened?.close();
-    await testDb?.drop();
+  afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-  beforeEach(async () => {
-    await sql`truncate billing_files, billing_record_keys, billing_raw, billing_hourly`.execute(opened.db);
-    for (const p of await rawPartitions(opened.db))
-      await sql`drop table ${sql.id(p.name)}`.execute(opened.db);
-  });
+  beforeEach(() => resetBilling(database.db, { dropPartitions: true }));
 
   const ingest = (name: string, ...lines: string[]) =>
     ingestBatch(
-      opened.db,
+      database.db,
       { host: 'h1', name, sha256: name, source: 'spool' },
       parseRecords(`${lines.join('\n')}\n`),
       T0,
@@ -63,7 +36,7 @@ describe('billing jobs on real Postgres', () => {
   const closed = async (): Promise<Record<string, string | null>> =>
     Object.fromEntries(
       (
-        await opened.db.selectFrom('billing_hourly').select(['hour', 'closed_at']).orderBy('hour').execute()
+        await database.db.selectFrom('billing_hourly').select(['hour', 'closed_at']).orderBy('hour').execute()
       ).map((r) => [r.hour.toISOString().slice(11, 16), r.closed_at?.toISOString() ?? null]),
     );
 
@@ -77,16 +50,16 @@ describe('billing jobs on real Postgres', () => {
     const clock = new ManualClock(T0); // 12:00
     const closeAfter = 60 * MIN;
     // 09:00 ended 10:00, closable from 11:00; 10:00 from exactly 12:00; 11:00 not before 13:00.
-    expect(await closeHours(opened.db, clock.nowMs(), closeAfter)).toBe(2);
+    expect(await closeHours(database.db, clock.nowMs(), closeAfter)).toBe(2);
     expect(await closed()).toEqual({
       '09:00': '2026-11-25T12:00:00.000Z',
       '10:00': '2026-11-25T12:00:00.000Z',
       '11:00': null,
     });
     clock.advance(59 * MIN);
-    expect(await closeHours(opened.db, clock.nowMs(), closeAfter)).toBe(0);
+    expect(await closeHours(database.db, clock.nowMs(), closeAfter)).toBe(0);
     clock.advance(MIN);
-    expect(await closeHours(opened.db, clock.nowMs(), closeAfter)).toBe(1);
+    expect(await closeHours(database.db, clock.nowMs(), closeAfter)).toBe(1);
     expect(await closed()).toMatchObject({
       '09:00': '2026-11-25T12:00:00.000Z',
       '11:00': '2026-11-25T13:00:00.000Z',
@@ -103,16 +76,16 @@ describe('billing jobs on real Postgres', () => {
     );
     const clock = new ManualClock(Date.parse('2026-11-25T03:00:00Z'));
     // Cutoff 2026-11-22T03:00: the 20th and 21st ended before it; the 22nd has not.
-    expect(await applyRetention(opened.db, clock.nowMs(), 3 * DAY)).toEqual([
+    expect(await applyRetention(database.db, clock.nowMs(), 3 * DAY)).toEqual([
       'billing_raw_20261120',
       'billing_raw_20261121',
     ]);
-    expect((await rawPartitions(opened.db)).map((p) => p.name)).toEqual([
+    expect((await rawPartitions(database.db)).map((p) => p.name)).toEqual([
       'billing_raw_20261122',
       'billing_raw_20261125',
     ]);
-    expect(await opened.db.selectFrom('billing_hourly').select('hour').execute()).toHaveLength(4);
-    expect(await applyRetention(opened.db, clock.nowMs(), 3 * DAY)).toEqual([]);
+    expect(await database.db.selectFrom('billing_hourly').select('hour').execute()).toHaveLength(4);
+    expect(await applyRetention(database.db, clock.nowMs(), 3 * DAY)).toEqual([]);
     // The keys stay: a record seen before the drop is still a duplicate after it.
     expect(await ingest('b', line('1', '2026-11-20T10:00:00Z'))).toMatchObject({
       accepted: 0,
@@ -131,7 +104,7 @@ describe('billing jobs on real Postgres', () => {
     writeFileSync(path.join(broken, 'done'), 'a file where the done/ folder should be');
     const failures: string[] = [];
     const report = await scanSpoolDirs({
-      db: opened.db,
+      db: database.db,
       dirs: [good, broken],
       clock: new ManualClock(T0),
       logger,
@@ -153,7 +126,7 @@ describe('billing jobs on real Postgres', () => {
     // Stopping between files: nothing is touched once keepGoing says no.
     writeFileSync(path.join(good, 'h1.5.ndjson'), `${line('5', '2026-11-25T10:00:00Z')}\n`);
     const none = await scanSpoolDirs({
-      db: opened.db,
+      db: database.db,
       dirs: [good],
       clock: new ManualClock(T0),
       logger,

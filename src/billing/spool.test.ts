@@ -3,46 +3,21 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { billingLine, resetBilling, useMigratedDatabase } from '../../test/helpers/billing-db.js';
 import { ManualClock } from '../clock.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { openDatabase, type OpenedDatabase } from '../db/open.js';
 import { DONE_DIR, REJECTED_DIR, scanSpools } from './spool.js';
 
 const logger = pino({ level: 'silent' });
 const clock = new ManualClock(Date.parse('2026-11-25T12:00:00Z'));
 
-const rec = (id: string, over: Record<string, unknown> = {}): string =>
-  JSON.stringify({
-    id,
-    tenant: 't1',
-    space: 's1',
-    host: 'h1',
-    ts: '2026-11-25T10:15:00Z',
-    cpu_ms: 10,
-    memory_byte_seconds: 1,
-    messages: 1,
-    bytes_in: 1,
-    bytes_out: 1,
-    ...over,
-  });
+const rec = (id: string, over: Record<string, unknown> = {}): string => billingLine({ id, ...over });
 
 describe('spool folders on real Postgres', () => {
-  let testDb: TestDatabase;
-  let opened: OpenedDatabase;
+  const database = useMigratedDatabase();
   let dir: string;
-  beforeAll(async () => {
-    testDb = await createTestDatabase();
-    opened = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
-    await migrateToLatest(opened.db, logger);
-  });
-  afterAll(async () => {
-    await opened?.close();
-    await testDb?.drop();
-  });
   beforeEach(async () => {
-    await sql`truncate billing_files, billing_record_keys, billing_raw, billing_hourly`.execute(opened.db);
+    await resetBilling(database.db);
     dir = mkdtempSync(path.join(tmpdir(), 'overseer-spool-'));
     return () => rmSync(dir, { recursive: true, force: true });
   });
@@ -50,11 +25,11 @@ describe('spool folders on real Postgres', () => {
   const totals = async () => {
     const r = await sql<{ records: string; cpu: string }>`
       select coalesce(sum(records), 0) as records, coalesce(sum(cpu_ms), 0) as cpu from billing_hourly`.execute(
-      opened.db,
+      database.db,
     );
     return { records: Number(r.rows[0]!.records), cpu: Number(r.rows[0]!.cpu) };
   };
-  const scan = () => scanSpools({ db: opened.db, dirs: [dir], clock, logger });
+  const scan = () => scanSpools({ db: database.db, dirs: [dir], clock, logger });
 
   it('ingests complete files, quarantines bad lines with the reason, moves files to done/', async () => {
     writeFileSync(

@@ -1,50 +1,22 @@
 import { sql } from 'kysely';
-import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { openDatabase, type OpenedDatabase } from '../db/open.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { billingLine, resetBilling, useMigratedDatabase } from '../../test/helpers/billing-db.js';
 import { ingestBatch } from './ingest.js';
 import { applyRetention } from './jobs.js';
-import { rawPartitions } from './partitions.js';
 import { parseRecords } from './record.js';
 import { verifyHours } from './verify.js';
 
-const logger = pino({ level: 'silent' });
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const DAY = 86_400_000;
 
+// Fractional memory_byte_seconds, and bytes_out at Number.MAX_SAFE_INTEGER so hourly sums pass 2^53.
 const line = (id: string, ts: string, over: Record<string, unknown> = {}): string =>
-  JSON.stringify({
-    id,
-    tenant: 't1',
-    space: 's1',
-    host: 'h1',
-    ts,
-    cpu_ms: 10,
-    memory_byte_seconds: 0.1,
-    messages: 1,
-    bytes_in: 100,
-    bytes_out: 9_007_199_254_740_991,
-    ...over,
-  });
+  billingLine({ id, ts, memory_byte_seconds: 0.1, bytes_in: 100, bytes_out: 9_007_199_254_740_991, ...over });
 
 describe('verifyHours on real Postgres', () => {
-  let testDb: TestDatabase;
-  let opened: OpenedDatabase;
-  beforeAll(async () => {
-    testDb = await createTestDatabase();
-    opened = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
-    await migrateToLatest(opened.db, logger);
-  });
-  afterAll(async () => {
-    await opened?.close();
-    await testDb?.drop();
-  });
+  const database = useMigratedDatabase();
   beforeEach(async () => {
-    await sql`truncate billing_files, billing_record_keys, billing_raw, billing_hourly`.execute(opened.db);
-    for (const p of await rawPartitions(opened.db))
-      await sql`drop table ${sql.id(p.name)}`.execute(opened.db);
+    await resetBilling(database.db, { dropPartitions: true });
     // Three days, two tenants, two spaces; several files so hourly rows are sums of several ingests (and
     // memory_byte_seconds is added in another order than verify's one sum()).
     const files = [
@@ -55,7 +27,7 @@ describe('verifyHours on real Postgres', () => {
     ];
     for (const [i, f] of files.entries())
       await ingestBatch(
-        opened.db,
+        database.db,
         { host: 'h1', name: `f${i}`, sha256: `f${i}`, source: 'spool' },
         parseRecords(`${f.join('\n')}\n`),
         NOW,
@@ -63,7 +35,7 @@ describe('verifyHours on real Postgres', () => {
   });
 
   it('finds nothing when hourly rows are the sums of their raw records', async () => {
-    expect(await verifyHours(opened.db)).toEqual({
+    expect(await verifyHours(database.db)).toEqual({
       checked: 5,
       notVerifiable: 0,
       notVerifiableHours: undefined,
@@ -72,14 +44,14 @@ describe('verifyHours on real Postgres', () => {
   });
 
   it('finds exactly the tampered field of the tampered row', async () => {
-    await opened.db
+    await database.db
       .updateTable('billing_hourly')
       .set({ messages: sql`messages + 1` })
       .where('tenant', '=', 't1')
       .where('space', '=', 's1')
       .where('hour', '=', new Date('2026-11-24T08:00:00Z'))
       .execute();
-    const r = await verifyHours(opened.db);
+    const r = await verifyHours(database.db);
     expect(r.checked).toBe(5);
     expect(r.differences).toEqual([
       {
@@ -92,12 +64,12 @@ describe('verifyHours on real Postgres', () => {
       },
     ]);
     // Filters: another tenant, or a range without that hour, sees no difference.
-    expect((await verifyHours(opened.db, { tenant: 't2' })).differences).toEqual([]);
+    expect((await verifyHours(database.db, { tenant: 't2' })).differences).toEqual([]);
     expect(
-      await verifyHours(opened.db, { fromMs: Date.parse('2026-11-24T09:00:00Z'), toMs: NOW }),
+      await verifyHours(database.db, { fromMs: Date.parse('2026-11-24T09:00:00Z'), toMs: NOW }),
     ).toMatchObject({ checked: 1, differences: [] });
     expect(
-      await verifyHours(opened.db, {
+      await verifyHours(database.db, {
         tenant: 't1',
         fromMs: Date.parse('2026-11-24T08:00:00Z'),
         toMs: Date.parse('2026-11-24T09:00:00Z'),
@@ -106,8 +78,8 @@ describe('verifyHours on real Postgres', () => {
   });
 
   it('reports a row with no raw records, and raw records with no row', async () => {
-    await opened.db.deleteFrom('billing_hourly').where('tenant', '=', 't2').execute();
-    await opened.db
+    await database.db.deleteFrom('billing_hourly').where('tenant', '=', 't2').execute();
+    await database.db
       .insertInto('billing_hourly')
       .values({
         tenant: 't3',
@@ -123,7 +95,7 @@ describe('verifyHours on real Postgres', () => {
         last_ts: new Date('2026-11-25T09:00:00Z'),
       })
       .execute();
-    const r = await verifyHours(opened.db);
+    const r = await verifyHours(database.db);
     expect(r.differences).toEqual([
       {
         tenant: 't2',
@@ -145,13 +117,13 @@ describe('verifyHours on real Postgres', () => {
   });
 
   it('hours whose raw records aged out are not verifiable, not differences', async () => {
-    await applyRetention(opened.db, NOW, 1.5 * DAY); // drops the 23rd
-    await opened.db
+    await applyRetention(database.db, NOW, 1.5 * DAY); // drops the 23rd
+    await database.db
       .updateTable('billing_hourly')
       .set({ cpu_ms: 999_999 })
       .where('hour', '<', new Date('2026-11-24T00:00:00Z'))
       .execute();
-    expect(await verifyHours(opened.db)).toEqual({
+    expect(await verifyHours(database.db)).toEqual({
       checked: 3,
       notVerifiable: 2,
       notVerifiableHours: { from: '2026-11-23T10:00:00.000Z', to: '2026-11-23T10:00:00.000Z' },
@@ -160,13 +132,13 @@ describe('verifyHours on real Postgres', () => {
     // A late record re-creates the dropped day's partition holding only itself: still not verifiable when
     // the caller says which days retention has had.
     await ingestBatch(
-      opened.db,
+      database.db,
       { host: 'h1', name: 'late', sha256: 'late', source: 'spool' },
       parseRecords(`${line('late', '2026-11-23T10:45:00Z')}\n`),
       NOW,
     );
-    expect((await verifyHours(opened.db)).differences.length).toBeGreaterThan(0);
-    expect(await verifyHours(opened.db, { retainedFromMs: NOW - 1.5 * DAY })).toMatchObject({
+    expect((await verifyHours(database.db)).differences.length).toBeGreaterThan(0);
+    expect(await verifyHours(database.db, { retainedFromMs: NOW - 1.5 * DAY })).toMatchObject({
       checked: 3,
       notVerifiable: 2,
       differences: [],
