@@ -70,6 +70,33 @@ const alarms: RowSpec = {
   ],
 };
 
+const billing: RowSpec = {
+  title: 'Billing',
+  panels: [
+    ts('Billing records per second by result', 'ops', [
+      { expr: perSecond('overseer_billing_records_total', ['result']), legend: '{{result}}' },
+    ]),
+    ts('Billing files per second by result', 'ops', [
+      { expr: perSecond('overseer_billing_files_total', ['result']), legend: '{{result}}' },
+    ]),
+    ts('Billing job runs per second', 'ops', [
+      { expr: perSecond('overseer_billing_job_runs_total', ['job', 'result']), legend: '{{job}} {{result}}' },
+    ]),
+    ts('Billing job duration (p90)', 's', [
+      {
+        expr: `histogram_quantile(0.9, ${sum(rate(own('overseer_billing_job_duration_seconds_bucket')), ['le', 'job'])})`,
+        legend: '{{job}}',
+      },
+    ]),
+    ts(
+      'Billing leader',
+      'short',
+      [{ expr: own('overseer_billing_leader'), legend: '{{instance}}' }],
+      'Exactly one replica should lead (1): it alone scans spools, closes hours and applies retention.',
+    ),
+  ],
+};
+
 const http: RowSpec = {
   title: 'HTTP API',
   panels: [
@@ -105,14 +132,15 @@ const process: RowSpec = {
   ],
 };
 
-/** Overseer watching itself: its scrapes and window, alarm evaluation and delivery, API and process. */
+/** Overseer watching itself: scrapes and window, alarm evaluation and delivery, billing jobs, API, process. */
 export function overseerDashboard(): DashboardSpec {
   return {
     uid: 'overseer-self',
     title: 'Overseer',
-    description: "Overseer's own metrics (GET /metrics): scrapes, sample window, alarms, notifications, API.",
+    description:
+      "Overseer's own metrics (GET /metrics): scrapes, sample window, alarms, notifications, billing, API.",
     tags: ['overseer', 'generated', 'self'],
     variables: { job: 'multi', instance: 'multi' },
-    rows: [scrapes, alarms, http, process],
+    rows: [scrapes, alarms, billing, http, process],
   };
 }
