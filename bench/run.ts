@@ -2,6 +2,7 @@
 // same run, and writes bench/results.json. Exit 1 when a goal is missed or a scenario failed.
 import { fileURLToPath } from 'node:url';
 import { alarmsScenario } from './alarms/scenario.js';
+import { billingApiScenario } from './billing/api-scenario.js';
 import { billingIngestScenario } from './billing/ingest-scenario.js';
 import { cleanupAll, installCleanupHandlers } from './lib/cleanup.js';
 import { progress } from './lib/progress.js';
@@ -10,7 +11,13 @@ import type { Scenario } from './lib/scenario.js';
 import { parseScenario } from './parse/scenario.js';
 import { scrapeScenario } from './scrape/scenario.js';
 
-const SCENARIOS: Scenario[] = [parseScenario, scrapeScenario, alarmsScenario, billingIngestScenario];
+const SCENARIOS: Scenario[] = [
+  parseScenario,
+  scrapeScenario,
+  alarmsScenario,
+  billingIngestScenario,
+  billingApiScenario,
+];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 
 function usage(): string {
