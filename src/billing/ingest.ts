@@ -244,7 +244,9 @@ export async function ingestBatch(
   let text = pool !== undefined ? copyText(chunks[0]!) : '';
   for (let k = 0; k < chunks.length; k++) {
     const chunk = chunks[k]!;
-    // The ledger row commits with the last chunk: the batch is done exactly when it exists.
+    // The ledger row commits with the last chunk: the batch is done exactly when it exists. Its counts are
+    // this run's: after a crash between chunks, what the killed run committed counts as duplicates here
+    // (the hourly rows are exact either way; `verify` is the check of what was billed).
     const ledger =
       k === chunks.length - 1
         ? (c: Counts): Ledger => [
