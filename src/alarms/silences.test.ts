@@ -1,30 +1,15 @@
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
+import { describe, expect, it } from 'vitest';
+import { useMigratedDatabase } from '../../test/helpers/migrated-db.js';
 import { ManualClock } from '../clock.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { openDatabase, type OpenedDatabase } from '../db/open.js';
 import { ErrorCodes, isOverseerError } from '../errors/index.js';
 import { SILENCE_RETENTION_MS, Silences } from './silences.js';
 
-const logger = pino({ level: 'silent' });
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-25T00:00:00Z');
 
 describe('Silences on real Postgres, on a fake clock', () => {
-  let testDb: TestDatabase;
-  let opened: OpenedDatabase;
+  const opened = useMigratedDatabase();
   const clock = new ManualClock(T0);
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase();
-    opened = await openDatabase({ url: testDb.url, dataDir: '/nonexistent', logger });
-    await migrateToLatest(opened.db, logger);
-  });
-  afterAll(async () => {
-    await opened?.close();
-    await testDb?.drop();
-  });
 
   const count = async (): Promise<number> =>
     Number(
