@@ -210,6 +210,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
             'rejected',
           ),
           clock,
+          registry,
         }),
       ],
       publicRoutes: [selfNodeMetricsRoute(collector)],

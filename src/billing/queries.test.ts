@@ -15,10 +15,16 @@ import {
   tenantSummary,
   usagePage,
   usageQuerySchema,
+  usageRowSchema,
+  usageTextRows,
+  usageVersion,
   type Granularity,
   type UsageRow,
   type UsageSelection,
 } from './queries.js';
+import { MEASURES } from './record.js';
+import { usagePageJson } from './routes.js';
+import type { UsageKey } from './usage-cursor.js';
 
 const logger = pino({ level: 'silent' });
 // Far from UTC (+13:45 in November): a day or month truncated in the session zone lands on the wrong date.
@@ -129,6 +135,103 @@ const FIXTURE: Fixture[] = [
   { tenant: 't2', space: 'a', hour: '2026-11-01T00:00:00Z', cpu: 1000 },
 ];
 
+/**
+ * The usage query as it was before rows came back as text: the driver's Dates and numbers, then
+ * toISOString() and Number(). The oracle the text rows and their JSON must match byte for byte.
+ */
+async function legacyUsagePage(
+  db: Kysely<Database>,
+  sel: UsageSelection,
+  after: UsageKey | undefined,
+  limit: number,
+): Promise<UsageRow[]> {
+  const afterKey = (period: unknown) =>
+    sql<boolean>`(${period}, space) > (${new Date(after!.hourMs)}::timestamptz, ${after!.space}::text)`;
+  const hourly = sel.granularity === 'hour';
+  const period = hourly
+    ? sql<Date>`hour`
+    : sql<Date>`date_trunc(${sql.lit(sel.granularity)}, hour at time zone 'UTC') at time zone 'UTC'`;
+  const agg = (f: string, col: string) => (hourly ? sql.ref(col) : sql`${sql.raw(f)}(${sql.ref(col)})`);
+  const rows = await db
+    .selectFrom('billing_hourly')
+    .where('tenant', '=', sel.tenant)
+    .where('hour', '>=', new Date(sel.fromMs))
+    .where('hour', '<', new Date(sel.toMs))
+    .$if(sel.space !== undefined, (q) => q.where('space', '=', sel.space!))
+    .$if(after !== undefined, (q) => q.where('hour', '>=', new Date(after!.hourMs)))
+    .select([
+      'tenant',
+      'space',
+      period.as('period'),
+      ...MEASURES.map((m) => sql<string>`${agg('sum', m)}`.as(m)),
+      sql<string>`${agg('sum', 'records')}`.as('records'),
+      sql<Date>`${agg('min', 'first_ts')}`.as('first_ts'),
+      sql<Date>`${agg('max', 'last_ts')}`.as('last_ts'),
+      sql<number>`${agg('max', 'revision')}`.as('revision'),
+      (hourly ? sql<boolean>`closed_at is not null` : sql<boolean>`bool_and(closed_at is not null)`).as(
+        'final',
+      ),
+    ])
+    .$if(!hourly, (q) => q.groupBy(['tenant', 'space', period]))
+    .$if(after !== undefined && hourly, (q) => q.where(afterKey(sql.ref('hour'))))
+    .$if(after !== undefined && !hourly, (q) => q.having(afterKey(period)))
+    .orderBy('period')
+    .orderBy('space')
+    .limit(limit)
+    .execute();
+  const iso = (d: Date | string) => new Date(d).toISOString();
+  return rows.map((r) => ({
+    tenant: r.tenant,
+    space: r.space,
+    hour: iso(r.period),
+    cpu_ms: Number(r.cpu_ms),
+    memory_byte_seconds: Number(r.memory_byte_seconds),
+    messages: Number(r.messages),
+    bytes_in: Number(r.bytes_in),
+    bytes_out: Number(r.bytes_out),
+    records: Number(r.records),
+    first_ts: iso(r.first_ts),
+    last_ts: iso(r.last_ts),
+    revision: Number(r.revision),
+    final: r.final,
+  }));
+}
+
+// Values where text and the driver's types could part: counters past 2^53 and 1e21 (rounded, then written
+// with an exponent), floats JS and Postgres write differently (1e+15, 1e-07, 0.30000000000000004),
+// microseconds (truncated), instants before 1970 and far from now, and spaces JSON and CSV must escape.
+const EDGE_HOURS = ['2026-11-03T00:00:00Z', '2026-11-03T01:00:00Z', '2026-11-04T05:00:00Z'];
+const EDGE_ROWS: Array<[string, string, string, number, string, string, string]> = [
+  [
+    'a',
+    '9007199254740993',
+    '9223372036854775807',
+    0.1 + 0.2,
+    '1000000000000000',
+    '999999999999999',
+    '2026-11-03T00:00:00.123456Z',
+  ],
+  ['b,"x"', '1', '0', 1e15, '1', '123456789012345678', '1969-12-31T23:59:59.9995Z'],
+  ['ü€😀 \\ /', '0', '2', 1e-7, '0', '0', '1900-06-01T00:00:00.0015Z'],
+  ['tab\tand\nnewline', '5', '5', 1e21, '5', '5', '2026-11-04T05:59:59.999999Z'],
+  ['z', '4611686018427387904', '4611686018427387904', 123.456, '7', '7', '2026-11-04T05:00:00.0005Z'],
+];
+
+async function putEdgeRows(db: Kysely<Database>): Promise<void> {
+  let i = 0;
+  for (const hour of EDGE_HOURS)
+    for (const [space, cpu, messages, mem, bytesIn, bytesOut, ts] of EDGE_ROWS) {
+      await sql`
+        insert into billing_hourly (tenant, space, hour, cpu_ms, memory_byte_seconds, messages, bytes_in,
+          bytes_out, records, first_ts, last_ts, revision, closed_at)
+        values ('edge', ${space}, ${hour}::timestamptz, ${cpu}::bigint, ${mem}, ${messages}::bigint,
+          ${bytesIn}::bigint, ${bytesOut}::bigint, ${2_000_000_000 - i}, ${ts}::timestamptz,
+          ${hour}::timestamptz + interval '59 minutes 59.9999995 seconds', ${i % 3},
+          ${i % 2 === 0 ? hour : null}::timestamptz)`.execute(db);
+      i++;
+    }
+}
+
 const brief = (r: UsageRow) => [r.hour.slice(0, 13), r.space, r.cpu_ms, r.revision, r.final];
 
 describe.each(['postgres', 'pglite'] as const)(
@@ -154,6 +257,7 @@ describe.each(['postgres', 'pglite'] as const)(
       }
       await migrateToLatest(opened.db, logger);
       await putHours(opened.db, FIXTURE);
+      await putEdgeRows(opened.db);
     });
     afterAll(async () => {
       await opened?.close();
@@ -295,6 +399,94 @@ describe.each(['postgres', 'pglite'] as const)(
         hoursInMonth: 720,
         expectedFinalAt: '2026-12-01T02:00:00.000Z',
       });
+    });
+
+    const edge = (granularity: Granularity, over: Partial<UsageSelection> = {}): UsageSelection => ({
+      tenant: 'edge',
+      fromMs: Date.parse('2026-11-01T00:00:00Z'),
+      toMs: Date.parse('2027-01-01T00:00:00Z'),
+      granularity,
+      ...over,
+    });
+    const pages = async (s: UsageSelection, limit: number) => {
+      const got: string[] = [];
+      const want: string[] = [];
+      let after: UsageKey | undefined;
+      for (;;) {
+        const text = await usageTextRows(opened.db, s, after, limit);
+        const legacy = await legacyUsagePage(opened.db, s, after, limit);
+        got.push(usagePageJson(s.granularity, text, null));
+        want.push(JSON.stringify({ granularity: s.granularity, rows: legacy, nextCursor: null }));
+        if (legacy.length < limit) return { got, want };
+        after = { hourMs: Date.parse(legacy.at(-1)!.hour), space: legacy.at(-1)!.space };
+      }
+    };
+
+    it.each([
+      ['edge hour', edge('hour'), 100],
+      ['edge day', edge('day'), 100],
+      ['edge month', edge('month'), 100],
+      ['edge hour, pages of 4', edge('hour'), 4],
+      ['edge day, pages of 2', edge('day'), 2],
+      ['edge, one space', edge('hour', { space: 'b,"x"' }), 100],
+      ['t1 hour', sel('hour'), 100],
+      ['t1 day', sel('day'), 100],
+      ['t1 month, pages of 1', sel('month'), 1],
+      ['nothing in range', sel('hour', { fromMs: Date.parse('2027-06-01T00:00:00Z') }), 100],
+    ] as const)('%s: the JSON of the text rows is the old answer byte for byte', async (_n, s, limit) => {
+      const { got, want } = await pages(s, limit);
+      expect(got).toEqual(want);
+    });
+
+    it('the typed rows are the old ones; the JSON keys are in the schema order', async () => {
+      for (const g of ['hour', 'day', 'month'] as const) {
+        const rows = await usagePage(opened.db, edge(g), undefined, 100);
+        expect(rows).toEqual(await legacyUsagePage(opened.db, edge(g), undefined, 100));
+        expect(Object.keys(rows[0]!)).toEqual(Object.keys(usageRowSchema.shape));
+      }
+      // The edge rows reach every way of writing a value that differs between Postgres and JS.
+      const all = usagePageJson('hour', await usageTextRows(opened.db, edge('hour'), undefined, 100), null);
+      for (const written of [
+        '"messages":9223372036854776000,',
+        '"memory_byte_seconds":1e+21,',
+        '"memory_byte_seconds":1e-7,',
+        '"memory_byte_seconds":1000000000000000,',
+        '"memory_byte_seconds":0.30000000000000004,',
+        '"first_ts":"1969-12-31T23:59:59.999Z"',
+        '"space":"tab\\tand\\nnewline"',
+      ])
+        expect(all).toContain(written);
+      const json = usagePageJson('hour', await usageTextRows(opened.db, edge('hour'), undefined, 1), 'c');
+      const page = JSON.parse(json) as { rows: Array<Record<string, unknown>> };
+      expect(Object.keys(page)).toEqual(['granularity', 'rows', 'nextCursor']);
+      expect(Object.keys(page.rows[0]!)).toEqual(Object.keys(usageRowSchema.shape));
+    });
+
+    it('the version changes with every kind of write in the selection, and only then', async () => {
+      const s = sel('hour', { fromMs: Date.parse('2026-11-30T00:00:00Z') });
+      const v0 = await usageVersion(opened.db, s);
+      expect(await usageVersion(opened.db, s)).toBe(v0);
+      // Outside the selection: another tenant, an hour before `from`.
+      await putHours(opened.db, [
+        { tenant: 't9', space: 'a', hour: '2026-11-30T05:00:00Z', cpu: 1 },
+        { space: 'a', hour: '2026-11-29T05:00:00Z', cpu: 1 },
+      ]);
+      expect(await usageVersion(opened.db, s)).toBe(v0);
+      await putHours(opened.db, [{ space: 'c', hour: '2026-11-30T05:00:00Z', cpu: 1 }]);
+      const v1 = await usageVersion(opened.db, s);
+      expect(v1).not.toBe(v0);
+      const update = (set: ReturnType<typeof sql>) =>
+        sql`update billing_hourly set ${set} where tenant = 't1' and space = 'c'`.execute(opened.db);
+      await update(sql`records = records + 1, cpu_ms = cpu_ms + 1`);
+      const v2 = await usageVersion(opened.db, s);
+      expect(v2).not.toBe(v1);
+      await update(sql`closed_at = now()`);
+      const v3 = await usageVersion(opened.db, s);
+      expect(v3).not.toBe(v2);
+      await update(sql`revision = revision + 1`);
+      expect(await usageVersion(opened.db, s)).not.toBe(v3);
+      await sql`delete from billing_hourly where tenant = 't1' and space = 'c'`.execute(opened.db);
+      expect(await usageVersion(opened.db, s)).toBe(v0);
     });
   },
 );

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type Expression, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
 import { billingRecordSchema, HOUR_MS, MEASURES } from './record.js';
@@ -128,42 +128,108 @@ export interface UsageSelection {
   granularity: Granularity;
 }
 
-type Num = string | number | bigint;
-interface DbRow {
+/**
+ * A usage row as Postgres writes it: what the JSON and CSV answers need, as text, so that no Date and no
+ * number is made per field. hour, first_ts and last_ts are already `Date#toISOString()` text; counters and
+ * their sums are the exact integer (bigint, integer, numeric); memory_byte_seconds is float8's own text.
+ */
+export interface UsageTextRow {
   tenant: string;
   space: string;
-  period: Date | string;
-  cpu_ms: Num;
-  memory_byte_seconds: Num;
-  messages: Num;
-  bytes_in: Num;
-  bytes_out: Num;
-  records: Num;
-  first_ts: Date | string;
-  last_ts: Date | string;
-  revision: Num;
+  hour: string;
+  cpu_ms: string;
+  memory_byte_seconds: string;
+  messages: string;
+  bytes_in: string;
+  bytes_out: string;
+  records: string;
+  first_ts: string;
+  last_ts: string;
+  revision: string;
   final: boolean;
 }
 
-const iso = (d: Date | string): string => new Date(d).toISOString();
+/**
+ * `toISOString()` of a timestamptz, made by Postgres whatever the session time zone: MS truncates the
+ * microseconds as the drivers did when they made Dates of them, and YYYY is the 4 digits JS writes for a
+ * year 0001–9999 — the only years ingest can store, as it sends toISOString() text, which Postgres refuses
+ * for later ones (+010000-…).
+ */
+const isoText = (ts: Expression<unknown>) =>
+  sql<string>`to_char(${ts} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const text = (e: Expression<unknown>) => sql<string>`(${e})::text`;
 
-// bigint columns and sums come back as strings: counters stay exact up to 2^53.
-function toRow(r: DbRow): UsageRow {
-  return {
-    tenant: r.tenant,
-    space: r.space,
-    hour: iso(r.period),
-    cpu_ms: Number(r.cpu_ms),
-    memory_byte_seconds: Number(r.memory_byte_seconds),
-    messages: Number(r.messages),
-    bytes_in: Number(r.bytes_in),
-    bytes_out: Number(r.bytes_out),
-    records: Number(r.records),
-    first_ts: iso(r.first_ts),
-    last_ts: iso(r.last_ts),
-    revision: Number(r.revision),
-    final: r.final,
-  };
+/** One tenant, [from, to) and maybe one space: what a page reads, and what its version (below) covers. */
+const inSelection = <O>(qb: SelectQueryBuilder<Database, 'billing_hourly', O>, sel: UsageSelection) =>
+  qb
+    .where('tenant', '=', sel.tenant)
+    .where('hour', '>=', new Date(sel.fromMs))
+    .where('hour', '<', new Date(sel.toMs))
+    .$if(sel.space !== undefined, (q) => q.where('space', '=', sel.space!));
+
+/** The rows of the selection, starting after `after`, in (hour or period, space) order, as text. */
+export async function usageTextRows(
+  db: Kysely<Database>,
+  sel: UsageSelection,
+  after: UsageKey | undefined,
+  limit: number,
+): Promise<UsageTextRow[]> {
+  const filtered = <O>(qb: SelectQueryBuilder<Database, 'billing_hourly', O>) =>
+    inSelection(qb, sel)
+      // A period at or after the cursor's starts no earlier than its hour: lets the (tenant, hour) index skip
+      // every earlier page instead of re-reading it.
+      .$if(after !== undefined, (q) => q.where('hour', '>=', new Date(after!.hourMs)));
+  const afterKey = (period: Expression<unknown>) =>
+    sql<boolean>`(${period}, space) > (${new Date(after!.hourMs)}::timestamptz, ${after!.space}::text)`;
+  const hour = sql.ref('billing_hourly.hour');
+
+  if (sel.granularity === 'hour') {
+    return (
+      db
+        .selectFrom('billing_hourly')
+        .$call(filtered)
+        .$if(after !== undefined, (q) => q.where(afterKey(hour)))
+        .select([
+          'tenant',
+          'space',
+          isoText(hour).as('hour'),
+          ...MEASURES.map((m) => text(sql.ref(m)).as(m)),
+          text(sql.ref('records')).as('records'),
+          isoText(sql.ref('first_ts')).as('first_ts'),
+          isoText(sql.ref('last_ts')).as('last_ts'),
+          text(sql.ref('revision')).as('revision'),
+          sql<boolean>`closed_at is not null`.as('final'),
+        ])
+        // The table's column, not the text output column of the same name.
+        .orderBy(hour)
+        .orderBy('space')
+        .limit(limit)
+        .execute()
+    );
+  }
+
+  // UTC whatever the session time zone: a tenant's day is billed by the same clock as its hours.
+  const period = sql<Date>`date_trunc(${sql.lit(sel.granularity)}, hour at time zone 'UTC') at time zone 'UTC'`;
+  return db
+    .selectFrom('billing_hourly')
+    .$call(filtered)
+    .select([
+      'tenant',
+      'space',
+      isoText(period).as('hour'),
+      ...MEASURES.map((m) => text(sql`sum(${sql.ref(m)})`).as(m)),
+      text(sql`sum(records)`).as('records'),
+      isoText(sql`min(first_ts)`).as('first_ts'),
+      isoText(sql`max(last_ts)`).as('last_ts'),
+      text(sql`max(revision)`).as('revision'),
+      sql<boolean>`bool_and(closed_at is not null)`.as('final'),
+    ])
+    .groupBy(['tenant', 'space', period])
+    .$if(after !== undefined, (q) => q.having(afterKey(period)))
+    .orderBy(period)
+    .orderBy('space')
+    .limit(limit)
+    .execute();
 }
 
 /** The rows of the selection, starting after `after`, in (hour or period, space) order. */
@@ -173,64 +239,48 @@ export async function usagePage(
   after: UsageKey | undefined,
   limit: number,
 ): Promise<UsageRow[]> {
-  const filtered = <O>(qb: SelectQueryBuilder<Database, 'billing_hourly', O>) =>
-    qb
-      .where('tenant', '=', sel.tenant)
-      .where('hour', '>=', new Date(sel.fromMs))
-      .where('hour', '<', new Date(sel.toMs))
-      .$if(sel.space !== undefined, (q) => q.where('space', '=', sel.space!))
-      // A period at or after the cursor's starts no earlier than its hour: lets the (tenant, hour) index skip
-      // every earlier page instead of re-reading it.
-      .$if(after !== undefined, (q) => q.where('hour', '>=', new Date(after!.hourMs)));
-  const afterKey = (period: unknown) =>
-    sql<boolean>`(${period}, space) > (${new Date(after!.hourMs)}::timestamptz, ${after!.space}::text)`;
+  // Number of the text: exact up to 2^53, as the JSON answer has it.
+  return (await usageTextRows(db, sel, after, limit)).map((r) => ({
+    tenant: r.tenant,
+    space: r.space,
+    hour: r.hour,
+    cpu_ms: Number(r.cpu_ms),
+    memory_byte_seconds: Number(r.memory_byte_seconds),
+    messages: Number(r.messages),
+    bytes_in: Number(r.bytes_in),
+    bytes_out: Number(r.bytes_out),
+    records: Number(r.records),
+    first_ts: r.first_ts,
+    last_ts: r.last_ts,
+    revision: Number(r.revision),
+    final: r.final,
+  }));
+}
 
-  if (sel.granularity === 'hour') {
-    const rows = await db
-      .selectFrom('billing_hourly')
-      .$call(filtered)
-      .$if(after !== undefined, (q) => q.where(afterKey(sql.ref('hour'))))
-      .select([
-        'tenant',
-        'space',
-        'hour as period',
-        ...MEASURES,
-        'records',
-        'first_ts',
-        'last_ts',
-        'revision',
-        sql<boolean>`closed_at is not null`.as('final'),
-      ])
-      .orderBy('hour')
-      .orderBy('space')
-      .limit(limit)
-      .execute();
-    return rows.map(toRow);
-  }
-
-  // UTC whatever the session time zone: a tenant's day is billed by the same clock as its hours.
-  const period = sql<Date>`date_trunc(${sql.lit(sel.granularity)}, hour at time zone 'UTC') at time zone 'UTC'`;
-  const rows = await db
+/**
+ * A fingerprint of every row of the selection (all pages, every granularity), that changes whenever any
+ * of them does — one index range scan and no rows sent, so cheap enough to ask on every request.
+ *
+ * Sound because of how billing_hourly is written (ingest.ts, jobs.ts): rows are never deleted, an
+ * ingest adds at least one record to each row it inserts or changes (every hourly sum counts ≥ 1 fresh
+ * record), and closing sets closed_at once, on an open row; nothing lowers records or reopens an hour.
+ * So each write in the range raises sum(records) or count(closed_at), neither of which ever falls: the
+ * same version read twice means no write in between. count(*), sum(revision) and max(updated_at) add
+ * nothing for those writers; they make a hand edit (or a reload at a later time) far likelier to show. A
+ * writer that deletes hourly rows or lowers a count must keep this true (or the usage cache is stale).
+ */
+export async function usageVersion(db: Kysely<Database>, sel: UsageSelection): Promise<string> {
+  const r = await db
     .selectFrom('billing_hourly')
-    .$call(filtered)
-    .select([
-      'tenant',
-      'space',
-      period.as('period'),
-      ...MEASURES.map((m) => sql<string>`sum(${sql.ref(m)})`.as(m)),
-      sql<string>`sum(records)`.as('records'),
-      sql<Date>`min(first_ts)`.as('first_ts'),
-      sql<Date>`max(last_ts)`.as('last_ts'),
-      sql<number>`max(revision)`.as('revision'),
-      sql<boolean>`bool_and(closed_at is not null)`.as('final'),
-    ])
-    .groupBy(['tenant', 'space', period])
-    .$if(after !== undefined, (q) => q.having(afterKey(period)))
-    .orderBy('period')
-    .orderBy('space')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => toRow(r as unknown as DbRow));
+    .$call((qb) => inSelection(qb, sel))
+    .select(
+      sql<string>`concat_ws(' ', count(*), coalesce(sum(records), 0), count(closed_at),
+        coalesce(sum(revision), 0), coalesce((extract(epoch from max(updated_at)) * 1000000)::bigint, 0))`.as(
+        'version',
+      ),
+    )
+    .executeTakeFirstOrThrow();
+  return r.version;
 }
 
 /** [from, to) of a `YYYY-MM` UTC month. */
@@ -242,6 +292,7 @@ export function monthRange(month: string): { fromMs: number; toMs: number } {
 /** The `YYYY-MM` of a UTC instant. */
 export const monthOf = (nowMs: number): string => new Date(nowMs).toISOString().slice(0, 7);
 
+type Num = string | number | bigint;
 interface SummaryDbRow extends Record<(typeof MEASURES)[number], Num> {
   total: boolean;
   space: string | null;

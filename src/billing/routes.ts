@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
@@ -18,14 +19,23 @@ import {
   summaryParamsSchema,
   summaryQuerySchema,
   tenantSummary,
-  usagePage,
   usageQuerySchema,
+  usageTextRows,
+  usageVersion,
+  type Granularity,
   type PostResult,
-  type UsageRow,
   type UsageSelection,
+  type UsageTextRow,
 } from './queries.js';
 import { parseRecords, type RejectedLine } from './record.js';
 import { sha256 } from './spool.js';
+import {
+  matchesIfNoneMatch,
+  usageCacheKey,
+  usageEtag,
+  UsageCache,
+  type UsageCacheOptions,
+} from './usage-cache.js';
 import { decodeCursor, encodeCursor, type UsageKey } from './usage-cursor.js';
 
 export interface BillingRouteDeps {
@@ -37,7 +47,13 @@ export interface BillingRouteDeps {
   /** Where rejected lines of POST bodies go, as `post-<sha256>.rejected.ndjson`. */
   rejectedDir: string;
   clock: Clock;
+  /** Bounds of the rendered usage pages kept in memory; defaults: 1,000 pages, 64 MiB. */
+  usageCache?: Omit<UsageCacheOptions, 'registry'>;
+  /** Where the usage page cache counts its lookups and evictions; none: not counted. */
+  registry?: Registry;
 }
+
+const utf8 = new TextEncoder();
 
 /** Rows per CSV chunk: each is one keyset query, so memory stays flat however long the range is. */
 export const CSV_PAGE = 5_000;
@@ -101,13 +117,67 @@ function assertTenant(c: Context<AppEnv>, tenant: string): void {
 const quarantineLines = (rejected: readonly RejectedLine[]): string =>
   rejected.map((r) => `${JSON.stringify({ line: r.line, reason: r.reason, text: r.text })}\n`).join('');
 
-function csvField(v: string | number | boolean): string {
-  const s = String(v);
+function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
-const csvLines = (rows: readonly UsageRow[]): string =>
-  rows.map((r) => `${CSV_COLUMNS.map((k) => csvField(r[k])).join(',')}\n`).join('');
-const keyOf = (r: UsageRow): UsageKey => ({ hourMs: Date.parse(r.hour), space: r.space });
+
+// Numbers as the API always wrote them, String() or JSON.stringify() of Number(text), without making most of
+// them: Postgres writes an integer of at most 15 digits as exactly the digits JS writes for it. Longer ones
+// (rounded beyond 2^53, 1e+21 from there) and float8 text (1e+15 where JS writes the digits) go through Number.
+const intText = (t: string): string => (t.length < 16 ? t : String(Number(t)));
+const intJson = (t: string): string => (t.length < 16 ? t : numberJson(t));
+function numberJson(t: string): string {
+  const n = Number(t);
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+function csvCell(r: UsageTextRow, column: (typeof CSV_COLUMNS)[number]): string {
+  switch (column) {
+    case 'tenant':
+    case 'space':
+      return csvField(r[column]);
+    case 'hour':
+      return r.hour;
+    case 'final':
+      return String(r.final);
+    case 'memory_byte_seconds':
+      return String(Number(r.memory_byte_seconds));
+    default:
+      return intText(r[column]);
+  }
+}
+const csvLines = (rows: readonly UsageTextRow[]): string =>
+  rows.map((r) => `${CSV_COLUMNS.map((k) => csvCell(r, k)).join(',')}\n`).join('');
+const keyOf = (r: UsageTextRow): UsageKey => ({ hourMs: Date.parse(r.hour), space: r.space });
+
+/**
+ * A usage page as JSON: the bytes JSON.stringify made of `{ granularity, rows, nextCursor }` with the rows
+ * of usagePage (keys in usageRowSchema's order), built straight from the text rows.
+ */
+export function usagePageJson(
+  granularity: Granularity,
+  rows: readonly UsageTextRow[],
+  nextCursor: string | null,
+): string {
+  // Tenant and space repeat on every row: quote each value once.
+  const quoted = new Map<string, string>();
+  const q = (s: string): string => {
+    let j = quoted.get(s);
+    if (j === undefined) quoted.set(s, (j = JSON.stringify(s)));
+    return j;
+  };
+  let out = `{"granularity":${JSON.stringify(granularity)},"rows":[`;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    out +=
+      `${i === 0 ? '' : ','}{"tenant":${q(r.tenant)},"space":${q(r.space)},"hour":"${r.hour}",` +
+      `"cpu_ms":${intJson(r.cpu_ms)},"memory_byte_seconds":${numberJson(r.memory_byte_seconds)},` +
+      `"messages":${intJson(r.messages)},"bytes_in":${intJson(r.bytes_in)},"bytes_out":${intJson(r.bytes_out)},` +
+      `"records":${intJson(r.records)},"first_ts":"${r.first_ts}","last_ts":"${r.last_ts}",` +
+      `"revision":${intJson(r.revision)},"final":${r.final}}`;
+  }
+  return `${out}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+}
 
 /**
  * Every row of the selection as CSV, one keyset page per chunk, read only when the client takes the last
@@ -121,14 +191,14 @@ async function csvStream(
   after: UsageKey | undefined,
 ): Promise<ReadableStream<Uint8Array>> {
   const enc = new TextEncoder();
-  let pending: UsageRow[] | undefined = await usagePage(db, sel, after, CSV_PAGE);
+  let pending: UsageTextRow[] | undefined = await usageTextRows(db, sel, after, CSV_PAGE);
   let next = after;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(enc.encode(`${CSV_COLUMNS.join(',')}\n`));
     },
     async pull(controller) {
-      const rows = pending ?? (await usagePage(db, sel, next, CSV_PAGE));
+      const rows = pending ?? (await usageTextRows(db, sel, next, CSV_PAGE));
       pending = undefined;
       if (rows.length > 0) controller.enqueue(enc.encode(csvLines(rows)));
       if (rows.length < CSV_PAGE) controller.close();
@@ -144,6 +214,7 @@ async function csvStream(
  */
 export function billingRoutes(deps: BillingRouteDeps) {
   const openapi = billingOpenApi();
+  const cache = new UsageCache({ ...deps.usageCache, registry: deps.registry });
   return (api: Hono<AppEnv>): void => {
     api.post('/billing/records', requireRole('operator'), async (c) => {
       const bytes = await readLimited(c.req.raw, deps.maxPostBytes);
@@ -200,11 +271,24 @@ export function billingRoutes(deps: BillingRouteDeps) {
         return c.body(await csvStream(deps.db, sel, after), 200, {
           'content-type': 'text/csv; charset=utf-8',
         });
-      // One row more than asked tells whether another page exists without a count query.
-      const rows = await usagePage(deps.db, sel, after, q.limit + 1);
-      const page = rows.slice(0, q.limit);
-      const nextCursor = rows.length > q.limit ? encodeCursor(keyOf(page.at(-1)!)) : null;
-      return c.json({ granularity: q.granularity, rows: page, nextCursor });
+      // The version before the rows: a write in between makes the page newer than its version, never older,
+      // and the next request, seeing the newer version, renders again. Read after, a newer version could
+      // be kept with an older page and served as current until the next write.
+      const key = usageCacheKey(sel, q.limit, after);
+      const version = await usageVersion(deps.db, sel);
+      const etag = usageEtag(key, version);
+      if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, { etag });
+      let cached = cache.get(key, version);
+      if (cached === undefined) {
+        // One row more than asked tells whether another page exists without a count query.
+        const rows = await usageTextRows(deps.db, sel, after, q.limit + 1);
+        const page = rows.slice(0, q.limit);
+        const nextCursor = rows.length > q.limit ? encodeCursor(keyOf(page.at(-1)!)) : null;
+        const body = utf8.encode(usagePageJson(q.granularity, page, nextCursor));
+        cached = { version, etag, body };
+        cache.set(key, cached);
+      }
+      return c.body(cached.body, 200, { 'content-type': 'application/json', etag });
     });
 
     api.get('/billing/tenants/:t/summary', async (c) => {
