@@ -8,7 +8,7 @@
  *
  * Ranges: 1001xx config · 1002xx database · 1003xx HTTP/auth · 1004xx CLI · 1005xx code scanner ·
  * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector · 1010xx alarms · 1011xx dashboards ·
- * 1012xx billing API · 1013xx billing jobs.
+ * 1012xx billing API · 1013xx billing jobs · 1014xx log store · 1015xx logging · 1016xx log shipping.
  */
 export const ErrorCodes = {
   CONFIG_FILE_UNREADABLE: 100101, // @class client
@@ -88,6 +88,44 @@ export const ErrorCodes = {
   BILLING_EMBEDDED_DB_IN_USE: 101308, // @class client
   BILLING_TIME_ARG_INVALID: 101309, // @class client
   BILLING_VERIFY_DIFFERENCES: 101310,
+
+  // 1014xx log object store: key templates, the local archive, S3.
+  LOG_KEY_TEMPLATE_INVALID: 101401, // @class client
+  LOG_KEY_VAR_INVALID: 101402, // @class client
+  LOG_KEY_UNSAFE: 101403, // @class client
+  LOG_ARCHIVE_KEY_RESERVED: 101404, // @class client
+  LOG_ARCHIVE_WRITE_FAILED: 101405,
+  LOG_ARCHIVE_READ_FAILED: 101406,
+  LOG_ARCHIVE_LIST_FAILED: 101407,
+  LOG_ARCHIVE_DELETE_FAILED: 101408,
+  LOG_UPLOAD_SOURCE_UNREADABLE: 101409,
+  LOG_UPLOAD_FAILED: 101410,
+  LOG_STORE_UNREACHABLE: 101411,
+  LOG_STORE_ACCESS_DENIED: 101412, // @class client
+  LOG_STORE_BUCKET_MISSING: 101413, // @class client
+  LOG_STORE_HEAD_FAILED: 101414,
+  LOG_STORE_LIST_FAILED: 101415,
+  LOG_STORE_DELETE_FAILED: 101416,
+  LOG_STORE_CLEANUP_FAILED: 101417,
+
+  // 1015xx logging: overseer/logging (pino into rotated files) and its rotation.
+  LOG_NAME_INVALID: 101501, // @class client
+  LOG_ROTATE_OPTIONS_INVALID: 101502, // @class client
+  LOG_LOGGER_OPTIONS_INVALID: 101503, // @class client
+  LOG_FILE_OPEN_FAILED: 101504,
+  LOG_ROTATE_FAILED: 101505,
+  LOG_WRITE_FAILED: 101506,
+
+  // 1016xx log shipping building blocks: gzip + verify (logs/compress.ts), ship journal (logs/journal.ts).
+  LOG_GZIP_FAILED: 101601,
+  LOG_GZIP_VERIFY_FAILED: 101602,
+  LOG_JOURNAL_OPEN_FAILED: 101603,
+  LOG_JOURNAL_CORRUPT: 101604,
+  LOG_JOURNAL_QUEUE_FULL: 101605,
+  LOG_JOURNAL_CLOSED: 101606,
+  LOG_JOURNAL_ENTRY_INVALID: 101607,
+  LOG_JOURNAL_WRITE_FAILED: 101608,
+  LOG_JOURNAL_COMPACT_FAILED: 101609,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
