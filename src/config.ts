@@ -130,6 +130,18 @@ export const configSchema = z.strictObject({
         })
         .optional(),
       localRetention: duration.prefault('7d'),
+      /** Compressed files waiting for upload, at most; the self-alarm fires at 80 %. Nothing un-uploaded is ever deleted. */
+      maxBacklogBytes: bytes.prefault('10GiB'),
+      /** A foreign file that is not rotated is shipped once it has not changed for this long. */
+      quietPeriod: duration.prefault('5m'),
+      /** Object key of a shipped file: {prefix} {service} {host} {file}, YYYY MM DD HH of the file's UTC start. */
+      keyTemplate: z.string().min(1).default('{prefix}{service}/{host}/YYYY/MM/DD/HH/{file}.gz'),
+      /** Delete shipped objects under the prefix older than this; absent: keep them (bucket lifecycle rules). */
+      remoteRetention: duration.optional(),
+      /** How often the shipper looks for closed files. */
+      shipInterval: duration.prefault('30s'),
+      /** Seconds the shipper may still upload at shutdown; the rest resumes on the next start. */
+      shutdownUploadDeadline: duration.prefault('10s'),
     })
     .prefault({}),
   billing: z
