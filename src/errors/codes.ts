@@ -8,7 +8,7 @@
  *
  * Ranges: 1001xx config · 1002xx database · 1003xx HTTP/auth · 1004xx CLI · 1005xx code scanner ·
  * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector · 1010xx alarms · 1011xx dashboards ·
- * 1012xx billing API · 1013xx billing jobs · 1014xx log store · 1015xx logging · 1016xx log shipping.
+ * 1012xx billing API · 1013xx billing jobs · 1014xx log store · 1015xx logging · 1016xx log shipping · 1017xx log shipper.
  */
 export const ErrorCodes = {
   CONFIG_FILE_UNREADABLE: 100101, // @class client
@@ -126,6 +126,19 @@ export const ErrorCodes = {
   LOG_JOURNAL_ENTRY_INVALID: 101607,
   LOG_JOURNAL_WRITE_FAILED: 101608,
   LOG_JOURNAL_COMPACT_FAILED: 101609,
+
+  // 1017xx log shipper (logs/shipper.ts and its ship-*.ts helpers): discovery, upload, GC, backlog.
+  LOG_SHIP_OPTIONS_INVALID: 101701, // @class client
+  LOG_SHIP_DIR_UNREADABLE: 101702, // @class client
+  LOG_SHIP_SOURCE_MISSING: 101703,
+  LOG_SHIP_SOURCE_CHANGED: 101704, // @class client
+  LOG_SHIP_GZ_UNRECOVERABLE: 101705,
+  LOG_SHIP_UPLOAD_UNCONFIRMED: 101706,
+  LOG_SHIP_KEY_COLLISION: 101707, // @class client
+  LOG_SHIP_STEP_FAILED: 101708,
+  LOG_SHIP_PASS_FAILED: 101709,
+  LOG_SHIP_BACKLOG_HIGH: 101710,
+  LOG_SHIP_BACKLOG_OVER_LIMIT: 101711,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
