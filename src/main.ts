@@ -8,7 +8,12 @@ import { Alarms } from './alarms/alarms.js';
 import { AlarmStore } from './alarms/evaluator/alarm-store.js';
 import { AlarmEvaluator } from './alarms/evaluator/evaluator.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { hostname } from 'node:os';
 import { Billing } from './billing/billing.js';
+import { LocalObjectStore } from './logs/local-store.js';
+import type { ObjectStore } from './logs/object-store.js';
+import { S3ObjectStore } from './logs/s3-store.js';
+import { LogShipper } from './logs/shipper.js';
 import { billingRoutes } from './billing/routes.js';
 import { dashboardRoutes } from './dashboards/routes.js';
 import { AlertmanagerNotifier } from './alarms/notify/alertmanager.js';
@@ -50,7 +55,7 @@ export interface StartDeps {
 /**
  * The composition root: the only place that knows every component. Start order (each step needs the ones
  * before it): tracing → metrics registry → database → migrations → tokens + admin token → HTTP → collector
- * → alarms (catalog, notifications, evaluator) → billing (leader-only jobs) → ready. Stop runs the same list in reverse. If any step fails, what already started is
+ * → alarms (catalog, notifications, evaluator) → billing (leader-only jobs) → log shipping → ready. Stop runs the same list in reverse. If any step fails, what already started is
  * stopped again and the error is thrown: nothing is left half-started.
  */
 export async function startOverseer(config: Config, deps: StartDeps): Promise<RunningOverseer> {
@@ -134,6 +139,46 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       registry,
       countError: (code) => errors.countError(code),
     });
+
+    // Logs: shipped to S3 when configured, else into <dataDir>/archive (the embedded default).
+    const s3 = config.logs.s3;
+    const logStore: ObjectStore = s3
+      ? new S3ObjectStore(
+          {
+            bucket: s3.bucket,
+            prefix: s3.prefix,
+            region: s3.region,
+            ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+            forcePathStyle: s3.forcePathStyle,
+            requestChecksumCalculation: s3.requestChecksumCalculation,
+          },
+          { logger: logger.child({ component: 'log-store' }) },
+        )
+      : new LocalObjectStore(path.join(config.dataDir, 'archive'));
+    const logShipper = new LogShipper(
+      {
+        dirs: config.logs.dirs,
+        dataDir: config.dataDir,
+        host: hostname(),
+        keyTemplate: config.logs.keyTemplate,
+        prefix: s3?.prefix ?? '',
+        localRetentionMs: config.logs.localRetention,
+        quietMs: config.logs.quietPeriod,
+        intervalMs: config.logs.shipInterval,
+        maxBacklogBytes: config.logs.maxBacklogBytes,
+        stopDeadlineMs: config.logs.shutdownUploadDeadline,
+        ...(config.logs.remoteRetention !== undefined
+          ? { remoteRetentionMs: config.logs.remoteRetention }
+          : {}),
+      },
+      {
+        store: logStore,
+        clock,
+        logger: logger.child({ component: 'log-shipper' }),
+        registry,
+        countError: (code) => errors.countError(code),
+      },
+    );
 
     const silences = new Silences(opened.db, clock);
     await silences.load();
@@ -233,6 +278,8 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     await lifecycle.start(evaluator);
     notReady = 'starting billing';
     await inSpan(tracing.tracer, 'startup.billing', () => lifecycle.start(billing));
+    notReady = 'starting log shipping';
+    await inSpan(tracing.tracer, 'startup.logs', () => lifecycle.start(logShipper));
 
     notReady = undefined;
     logger.info({ url: http.url, components: lifecycle.names }, 'ready');
