@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { alarmCommands } from './cli/alarms.js';
 import { billingCommands } from './cli/billing.js';
+import { logsCommands } from './cli/logs.js';
 import { codesCommand } from './cli/codes.js';
 import { collectorCommands } from './cli/collector.js';
 import { configCommand } from './cli/config-check.js';
@@ -40,6 +41,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   generateCommand(program, ctx);
   alarmCommands(program, ctx);
   billingCommands(program, ctx);
+  logsCommands(program, ctx);
   tokenCommands(program, ctx);
   configCommand(program, ctx);
   // Subcommands inherit exit/usage behaviour so `overseer codes scan --bogus` fails like `overseer --bogus`.
