@@ -1,4 +1,5 @@
 import { ErrorCodes, OverseerError } from '../errors/index.js';
+import { fetchFailure } from '../fetch-failure.js';
 
 export interface ApiClientOptions {
   baseUrl: string;
@@ -41,7 +42,7 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
     } catch (cause) {
-      const reason = (cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message;
+      const reason = fetchFailure(cause);
       throw new OverseerError(
         ErrorCodes.CLI_SERVER_UNREACHABLE,
         `cannot reach overseer at ${this.opts.baseUrl} (${reason})`,

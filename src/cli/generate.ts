@@ -10,6 +10,7 @@ import { parseMetricCatalog, readMetricCatalog } from '../dashboards/metric-cata
 import { pushRulesToPrometheus, pushToGrafana } from '../dashboards/push.js';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import { clientFor, configFor, type CliContext, type GlobalOptions } from './context.js';
+import { fetchFailure } from '../fetch-failure.js';
 
 interface GenerateOptions {
   out?: string;
@@ -39,7 +40,7 @@ async function deployedRules(url: string): Promise<unknown> {
     if (res.ok) return await res.json();
     failure = `HTTP ${res.status}`;
   } catch (e) {
-    failure = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    failure = fetchFailure(e);
   }
   throw new OverseerError(
     ErrorCodes.DEPLOYED_RULES_UNREADABLE,

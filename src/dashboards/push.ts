@@ -3,18 +3,13 @@ import * as path from 'node:path';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import type { Generated } from './generate.js';
 import { renderDashboard } from './render.js';
+import { fetchFailure } from '../fetch-failure.js';
 
 export interface GrafanaTarget {
   url: string;
   /** A service-account token; sent as a Bearer token. */
   token: string | undefined;
   folderUid: string | undefined;
-}
-
-/** Where a request went wrong, without a stack: for error details. */
-function reasonOf(e: unknown): string {
-  const err = e as { name?: string; message?: string; cause?: { code?: string } };
-  return err.name === 'TimeoutError' ? 'no answer in time' : (err.cause?.code ?? err.message ?? String(e));
 }
 
 /**
@@ -48,7 +43,7 @@ export async function pushToGrafana(
       });
       if (!res.ok) failure = `HTTP ${res.status} ${(await res.text().catch(() => '')).slice(0, 200)}`.trim();
     } catch (e) {
-      failure = reasonOf(e);
+      failure = fetchFailure(e);
     }
     if (failure !== undefined) {
       throw new OverseerError(
@@ -90,7 +85,7 @@ export async function pushRulesToPrometheus(
     const res = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(30_000) });
     if (!res.ok) failure = `HTTP ${res.status} ${(await res.text().catch(() => '')).slice(0, 300)}`.trim();
   } catch (e) {
-    failure = reasonOf(e);
+    failure = fetchFailure(e);
   }
   if (failure !== undefined) {
     throw new OverseerError(ErrorCodes.PROMETHEUS_RELOAD_FAILED, `Prometheus did not reload: ${failure}`, {

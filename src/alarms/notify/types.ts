@@ -1,4 +1,5 @@
 import { ErrorCodes, OverseerError } from '../../errors/index.js';
+import { fetchFailure } from '../../fetch-failure.js';
 
 /** One alert as it goes out, in Alertmanager's terms. */
 export interface OutAlert {
@@ -36,9 +37,7 @@ export async function postJson(url: string, body: unknown, timeoutMs: number): P
     if (!res.ok) reason = `HTTP ${res.status} ${text.slice(0, 200)}`.trim();
   } catch (e) {
     cause = e;
-    const err = e as { name?: string; message?: string; cause?: { code?: string } };
-    reason =
-      err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message);
+    reason = fetchFailure(e, timeoutMs);
   }
   if (reason === undefined) return;
   throw new OverseerError(ErrorCodes.NOTIFICATION_DELIVERY_FAILED, `POST ${url}: ${reason}`, {
