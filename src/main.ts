@@ -15,6 +15,8 @@ import type { ObjectStore } from './logs/object-store.js';
 import { S3ObjectStore } from './logs/s3-store.js';
 import { LogShipper } from './logs/shipper.js';
 import { billingRoutes } from './billing/routes.js';
+import { UsageChangeFeed } from './billing/usage-changes.js';
+import { UsageCache } from './billing/usage-cache.js';
 import { dashboardRoutes } from './dashboards/routes.js';
 import { AlertmanagerNotifier } from './alarms/notify/alertmanager.js';
 import { NotificationDispatcher } from './alarms/notify/dispatcher.js';
@@ -139,6 +141,13 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       registry,
       countError: (code) => errors.countError(code),
     });
+    // Usage pages kept while billing_hourly's change notifications are heard (the feed starts with billing).
+    const usageCache = new UsageCache({ registry });
+    const usageFeed = new UsageChangeFeed({
+      listen: opened.listen,
+      cache: usageCache,
+      logger: logger.child({ component: 'billing' }),
+    });
 
     // Logs: shipped to S3 when configured, else into <dataDir>/archive (the embedded default).
     const s3 = config.logs.s3;
@@ -255,7 +264,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
             'rejected',
           ),
           clock,
-          registry,
+          usageCache,
         }),
       ],
       publicRoutes: [selfNodeMetricsRoute(collector)],
@@ -277,7 +286,10 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     await lifecycle.start(dispatcher);
     await lifecycle.start(evaluator);
     notReady = 'starting billing';
-    await inSpan(tracing.tracer, 'startup.billing', () => lifecycle.start(billing));
+    await inSpan(tracing.tracer, 'startup.billing', async () => {
+      await lifecycle.start(usageFeed);
+      await lifecycle.start(billing);
+    });
     notReady = 'starting log shipping';
     await inSpan(tracing.tracer, 'startup.logs', () => lifecycle.start(logShipper));
 

@@ -3,9 +3,11 @@ import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { sql, type Kysely } from 'kysely';
 import { pino } from 'pino';
+import { MAX_LIMIT } from '../../src/billing/queries.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { openDatabase } from '../../src/db/open.js';
 import type { Database } from '../../src/db/schema.js';
@@ -158,6 +160,7 @@ async function load(
   pick: () => { path: string; token: string },
   pids: { server: number; postgres: number },
   seconds: number,
+  headers: Record<string, string> = {},
 ): Promise<Load> {
   const cpu0 = {
     server: treeCpuSeconds(pids.server),
@@ -175,7 +178,11 @@ async function load(
         method: 'GET',
         setupRequest: (req) => {
           const p = pick();
-          return { ...req, path: p.path, headers: { ...req.headers, authorization: `Bearer ${p.token}` } };
+          return {
+            ...req,
+            path: p.path,
+            headers: { ...req.headers, ...headers, authorization: `Bearer ${p.token}` },
+          };
         },
       },
     ],
@@ -279,9 +286,13 @@ async function run(): Promise<Result[]> {
 
     // One answer checked in full before any load: a month of rows, the sums the database holds.
     const probe = tokens[Math.floor(tokens.length / 2)]!;
-    const page = JSON.parse(
-      await getText(`${baseUrl}${usagePath(probe.tenant)}`, { authorization: `Bearer ${probe.token}` }),
-    ) as { rows: Array<{ cpu_ms: number; tenant: string }>; nextCursor: string | null };
+    const probeText = await getText(`${baseUrl}${usagePath(probe.tenant)}`, {
+      authorization: `Bearer ${probe.token}`,
+    });
+    const page = JSON.parse(probeText) as {
+      rows: Array<{ cpu_ms: number; tenant: string }>;
+      nextCursor: string | null;
+    };
     const want = await sql<{ n: string; cpu: string }>`
       select count(*) as n, sum(cpu_ms) as cpu from billing_hourly
       where tenant = ${probe.tenant} and hour >= ${new Date(monthFrom)} and hour < ${new Date(monthTo)}`.execute(
@@ -306,30 +317,47 @@ async function run(): Promise<Result[]> {
         const t = random();
         return { path: usagePath(t.tenant), token: t.token };
       },
+      // The same month, but a `limit` (≥ its 720 rows, so the same rows) nobody asked for recently: every
+      // request a cache miss, the rows read from Postgres, rendered and gzipped.
+      cold: () => {
+        const t = random();
+        const limit = MONTH_HOURS + 1 + Math.floor(Math.random() * (MAX_LIMIT - MONTH_HOURS));
+        return { path: `${usagePath(t.tenant)}&limit=${limit}`, token: t.token };
+      },
       whoami: () => ({ path: '/api/v1/whoami', token: random().token }),
       healthz: () => ({ path: '/healthz', token: admin }),
     };
     const pids = { server: service.child.pid!, postgres: postgresPid };
     const measured = {} as Record<keyof typeof routes, Load>;
     // One route at a time, each after its own warm-up: baseline first, then the measured route.
-    for (const name of ['whoami', 'usage', 'healthz'] as const) {
+    for (const name of ['whoami', 'usage', 'cold', 'healthz'] as const) {
       progress(
         `billing-api: ${name}: ${WARMUP_S} s warm-up, then ${SECONDS} s at ${CONNECTIONS} connections`,
       );
-      await load(name, baseUrl, routes[name], pids, WARMUP_S);
-      measured[name] = await load(name, baseUrl, routes[name], pids, SECONDS);
+      // Billing clients ask for gzip (Go's net/http and curl --compressed do by default).
+      const headers: Record<string, string> =
+        name === 'usage' || name === 'cold' ? { 'accept-encoding': 'gzip' } : {};
+      await load(name, baseUrl, routes[name], pids, WARMUP_S, headers);
+      measured[name] = await load(name, baseUrl, routes[name], pids, SECONDS, headers);
       progress(`billing-api: ${name}: ${describe(measured[name])}`);
     }
-    const { usage, whoami, healthz } = measured;
-    if (usage.bytesPerResponse < MONTH_HOURS * 100)
-      throw new Error(
-        `usage answers average ${usage.bytesPerResponse.toFixed(0)} bytes: not a month of rows`,
-      );
+    const { usage, cold, whoami, healthz } = measured;
+    // Answers are gzipped: a month of rows is what the probe's JSON compresses to, give or take.
+    const monthGzipBytes = gzipSync(probeText, { level: 4 }).byteLength;
+    for (const [name, l] of [
+      ['usage', usage],
+      ['cold', cold],
+    ] as const)
+      if (l.bytesPerResponse < monthGzipBytes * 0.8)
+        throw new Error(
+          `${name} answers average ${l.bytesPerResponse.toFixed(0)} bytes, a month of rows gzips to ${monthGzipBytes}`,
+        );
 
     const notes = [
       `billing_hourly: ${rows} rows (${TENANTS} tenants × 1 space × ${HOURS} h)${TENANTS === 10_000 ? '' : ' — BENCH_BILLING_API_TENANTS, not the 10,000 of the goal'}, ${(Number(bytes) / 2 ** 30).toFixed(2)} GiB with indexes; fill ${fillSeconds.toFixed(0)} s (${(Number(rows) / fillSeconds).toFixed(0)} rows/s, server-side insert … select generate_series), vacuum analyze + checkpoint ${vacuumSeconds.toFixed(0)} s`,
       `each request: GET /api/v1/billing/usage?granularity=hour over the last 720 h (${MONTH_HOURS} rows, 3 still open) of a random one of ${TOKENS} tenants, with that tenant's own token; checked: every answer 2xx, one answer in full (rows, cpu_ms sum)`,
-      `usage:  ${describe(usage)}`,
+      `usage:  ${describe(usage)} (gzip; ${(Buffer.byteLength(probeText) / 1024).toFixed(1)} KiB of JSON each)`,
+      `cold:   ${describe(cold)} (every request a cache miss: rows read, rendered, gzipped)`,
       `whoami: ${describe(whoami)} (token lookup in the database, tiny JSON)`,
       `healthz: ${describe(healthz)} (no token, no database)`,
       `autocannon in the bench process, ${CONNECTIONS} connections, pipelining 1, ${SECONDS} s per route after ${WARMUP_S} s warm-up, one route at a time; overseer (log level info, one line per request), Postgres 15 (default settings, fsync on) and autocannon share the ${cpus().length} CPU cores of this machine`,
@@ -347,6 +375,19 @@ async function run(): Promise<Result[]> {
         goal: RATE_GOAL,
         pass: judge(usage.rate, rateRatio, RATE_GOAL),
         notes,
+      },
+      {
+        name: 'usage-month-uncached',
+        unit: 'req/s',
+        value: cold.rate,
+        baseline: { name: 'GET /api/v1/whoami, same server and tokens', value: whoami.rate },
+        ratioOf: 'ours/baseline',
+        ratio: cold.rate / whoami.rate,
+        goal: null,
+        pass: null,
+        notes: [
+          `every request a cache miss: p50 ${cold.p50} ms, p99 ${cold.p99} ms, max ${cold.max} ms; CPU cores: overseer ${cold.cores.server.toFixed(2)}, postgres ${cold.cores.postgres.toFixed(2)}`,
+        ],
       },
       {
         name: 'usage-month-p99',

@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/helpers/poll.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { openDatabase, type OpenedDatabase } from '../db/open.js';
@@ -17,13 +18,13 @@ import {
   usageQuerySchema,
   usageRowSchema,
   usageTextRows,
-  usageVersion,
   type Granularity,
   type UsageRow,
   type UsageSelection,
 } from './queries.js';
 import { MEASURES } from './record.js';
 import { usagePageJson } from './routes.js';
+import { BILLING_HOURLY_CHANNEL } from './usage-changes.js';
 import type { UsageKey } from './usage-cursor.js';
 
 const logger = pino({ level: 'silent' });
@@ -462,31 +463,54 @@ describe.each(['postgres', 'pglite'] as const)(
       expect(Object.keys(page.rows[0]!)).toEqual(Object.keys(usageRowSchema.shape));
     });
 
-    it('the version changes with every kind of write in the selection, and only then', async () => {
-      const s = sel('hour', { fromMs: Date.parse('2026-11-30T00:00:00Z') });
-      const v0 = await usageVersion(opened.db, s);
-      expect(await usageVersion(opened.db, s)).toBe(v0);
-      // Outside the selection: another tenant, an hour before `from`.
-      await putHours(opened.db, [
-        { tenant: 't9', space: 'a', hour: '2026-11-30T05:00:00Z', cpu: 1 },
-        { space: 'a', hour: '2026-11-29T05:00:00Z', cpu: 1 },
-      ]);
-      expect(await usageVersion(opened.db, s)).toBe(v0);
-      await putHours(opened.db, [{ space: 'c', hour: '2026-11-30T05:00:00Z', cpu: 1 }]);
-      const v1 = await usageVersion(opened.db, s);
-      expect(v1).not.toBe(v0);
-      const update = (set: ReturnType<typeof sql>) =>
-        sql`update billing_hourly set ${set} where tenant = 't1' and space = 'c'`.execute(opened.db);
-      await update(sql`records = records + 1, cpu_ms = cpu_ms + 1`);
-      const v2 = await usageVersion(opened.db, s);
-      expect(v2).not.toBe(v1);
-      await update(sql`closed_at = now()`);
-      const v3 = await usageVersion(opened.db, s);
-      expect(v3).not.toBe(v2);
-      await update(sql`revision = revision + 1`);
-      expect(await usageVersion(opened.db, s)).not.toBe(v3);
-      await sql`delete from billing_hourly where tenant = 't1' and space = 'c'`.execute(opened.db);
-      expect(await usageVersion(opened.db, s)).toBe(v0);
+    it('every kind of write to billing_hourly notifies its tenants when it commits, and only then', async () => {
+      const heard: string[] = [];
+      const states: boolean[] = [];
+      const sub = await opened.listen(BILLING_HOURLY_CHANNEL, {
+        onMessage: (p) => heard.push(p),
+        onState: (on) => states.push(on),
+      });
+      const next = async (what: string): Promise<string> => {
+        const got = await waitFor(what, () => heard.shift(), { timeoutMs: 10_000, intervalMs: 10 });
+        return got;
+      };
+      try {
+        expect(states).toEqual([true]);
+        await putHours(opened.db, [
+          { tenant: 'n2', space: 'a', hour: '2026-08-01T05:00:00Z', cpu: 1 },
+          { tenant: 'n1', space: 'a', hour: '2026-08-01T05:00:00Z', cpu: 1 },
+          { tenant: 'n1', space: 'b', hour: '2026-08-01T05:00:00Z', cpu: 1 },
+        ]);
+        expect(await next('the insert')).toBe('["n1", "n2"]');
+        await sql`update billing_hourly set closed_at = now() where tenant = 'n1'`.execute(opened.db);
+        expect(await next('the update')).toBe('["n1"]');
+        // Nothing changed, nothing said.
+        await sql`update billing_hourly set records = 0 where tenant = 'nobody'`.execute(opened.db);
+        // Rolled back: never said.
+        await opened.db
+          .transaction()
+          .execute(async (tx) => {
+            await sql`delete from billing_hourly where tenant = 'n2'`.execute(tx);
+            throw new Error('roll back');
+          })
+          .catch(() => undefined);
+        await sql`delete from billing_hourly where tenant in ('n1', 'n2')`.execute(opened.db);
+        expect(await next('the delete')).toBe('["n1", "n2"]');
+        expect(heard).toEqual([]);
+        // Past what one notification carries: everything.
+        await sql`
+          insert into billing_hourly (tenant, space, hour, cpu_ms, memory_byte_seconds, messages, bytes_in,
+            bytes_out, records, first_ts, last_ts, revision)
+          select 'many-' || i, 'a', '2026-08-02T00:00:00Z', 1, 1, 1, 1, 1, 1,
+            '2026-08-02T00:00:00Z', '2026-08-02T00:00:00Z', 0
+          from generate_series(1, 2000) i`.execute(opened.db);
+        expect(await next('the big insert')).toBe('*');
+        await sql`delete from billing_hourly where tenant like 'many-%'`.execute(opened.db);
+        expect(await next('the big delete')).toBe('*');
+      } finally {
+        await sub.close();
+      }
+      expect(states).toEqual([true, false]);
     });
   },
 );

@@ -257,32 +257,6 @@ export async function usagePage(
   }));
 }
 
-/**
- * A fingerprint of every row of the selection (all pages, every granularity), that changes whenever any
- * of them does — one index range scan and no rows sent, so cheap enough to ask on every request.
- *
- * Sound because of how billing_hourly is written (ingest.ts, jobs.ts): rows are never deleted, an
- * ingest adds at least one record to each row it inserts or changes (every hourly sum counts ≥ 1 fresh
- * record), and closing sets closed_at once, on an open row; nothing lowers records or reopens an hour.
- * So each write in the range raises sum(records) or count(closed_at), neither of which ever falls: the
- * same version read twice means no write in between. count(*), sum(revision) and max(updated_at) add
- * nothing for those writers; they make a hand edit (or a reload at a later time) far likelier to show. A
- * writer that deletes hourly rows or lowers a count must keep this true (or the usage cache is stale).
- */
-export async function usageVersion(db: Kysely<Database>, sel: UsageSelection): Promise<string> {
-  const r = await db
-    .selectFrom('billing_hourly')
-    .$call((qb) => inSelection(qb, sel))
-    .select(
-      sql<string>`concat_ws(' ', count(*), coalesce(sum(records), 0), count(closed_at),
-        coalesce(sum(revision), 0), coalesce((extract(epoch from max(updated_at)) * 1000000)::bigint, 0))`.as(
-        'version',
-      ),
-    )
-    .executeTakeFirstOrThrow();
-  return r.version;
-}
-
 /** [from, to) of a `YYYY-MM` UTC month. */
 export function monthRange(month: string): { fromMs: number; toMs: number } {
   const [y, m] = month.split('-').map(Number) as [number, number];

@@ -1,9 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import type { Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
 import type { Kysely } from 'kysely';
-import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
@@ -21,7 +22,6 @@ import {
   tenantSummary,
   usageQuerySchema,
   usageTextRows,
-  usageVersion,
   type Granularity,
   type PostResult,
   type UsageSelection,
@@ -29,13 +29,7 @@ import {
 } from './queries.js';
 import { parseRecords, type RejectedLine } from './record.js';
 import { sha256 } from './spool.js';
-import {
-  matchesIfNoneMatch,
-  usageCacheKey,
-  usageEtag,
-  UsageCache,
-  type UsageCacheOptions,
-} from './usage-cache.js';
+import { matchesIfNoneMatch, usageCacheKey, usageEtag, type UsageCache } from './usage-cache.js';
 import { decodeCursor, encodeCursor, type UsageKey } from './usage-cursor.js';
 
 export interface BillingRouteDeps {
@@ -47,13 +41,29 @@ export interface BillingRouteDeps {
   /** Where rejected lines of POST bodies go, as `post-<sha256>.rejected.ndjson`. */
   rejectedDir: string;
   clock: Clock;
-  /** Bounds of the rendered usage pages kept in memory; defaults: 1,000 pages, 64 MiB. */
-  usageCache?: Omit<UsageCacheOptions, 'registry'>;
-  /** Where the usage page cache counts its lookups and evictions; none: not counted. */
-  registry?: Registry;
+  /**
+   * Rendered usage pages, kept while a UsageChangeFeed hears billing_hourly's change notifications; one
+   * that never listens (tests) makes every request read the rows.
+   */
+  usageCache: UsageCache;
 }
 
 const utf8 = new TextEncoder();
+const gzipAsync = promisify(gzip);
+// Level 4: a month page (~200 KB of JSON) compresses about as well as at 6 in half the time.
+const GZIP_LEVEL = 4;
+
+/** Whether Accept-Encoding allows gzip (a q=0 refuses it; `*` allows it). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  for (const part of header.split(',')) {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
+  }
+  return false;
+}
 
 /** Rows per CSV chunk: each is one keyset query, so memory stays flat however long the range is. */
 export const CSV_PAGE = 5_000;
@@ -214,7 +224,7 @@ async function csvStream(
  */
 export function billingRoutes(deps: BillingRouteDeps) {
   const openapi = billingOpenApi();
-  const cache = new UsageCache({ ...deps.usageCache, registry: deps.registry });
+  const cache = deps.usageCache;
   return (api: Hono<AppEnv>): void => {
     api.post('/billing/records', requireRole('operator'), async (c) => {
       const bytes = await readLimited(c.req.raw, deps.maxPostBytes);
@@ -230,6 +240,8 @@ export function billingRoutes(deps: BillingRouteDeps) {
       }
       const src = { host: 'api', name: `post-${sha}`, sha256: sha, source: 'post' } as const;
       const r = await ingestBatch(deps.db, src, batch, deps.clock.nowMs());
+      // This process's next read must see the batch; the database's notification may still be on its way.
+      if (r.accepted > 0) cache.invalidate([...new Set(batch.records.map((x) => x.tenant))]);
       const result: PostResult = {
         accepted: r.accepted,
         duplicates: r.duplicates,
@@ -271,24 +283,34 @@ export function billingRoutes(deps: BillingRouteDeps) {
         return c.body(await csvStream(deps.db, sel, after), 200, {
           'content-type': 'text/csv; charset=utf-8',
         });
-      // The version before the rows: a write in between makes the page newer than its version, never older,
-      // and the next request, seeing the newer version, renders again. Read after, a newer version could
-      // be kept with an older page and served as current until the next write.
       const key = usageCacheKey(sel, q.limit, after);
-      const version = await usageVersion(deps.db, sel);
-      const etag = usageEtag(key, version);
-      if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, { etag });
-      let cached = cache.get(key, version);
-      if (cached === undefined) {
-        // One row more than asked tells whether another page exists without a count query.
-        const rows = await usageTextRows(deps.db, sel, after, q.limit + 1);
-        const page = rows.slice(0, q.limit);
-        const nextCursor = rows.length > q.limit ? encodeCursor(keyOf(page.at(-1)!)) : null;
-        const body = utf8.encode(usagePageJson(q.granularity, page, nextCursor));
-        cached = { version, etag, body };
-        cache.set(key, cached);
+      const gz = acceptsGzip(c.req.header('accept-encoding'));
+      const inm = c.req.header('if-none-match');
+      const kept = cache.get(key);
+      if (kept !== undefined) {
+        const headers = { 'content-type': 'application/json', etag: kept.etag, vary: 'Accept-Encoding' };
+        if (matchesIfNoneMatch(inm, kept.etag)) return c.body(null, 304, headers);
+        return gz
+          ? c.body(kept.gzip, 200, { ...headers, 'content-encoding': 'gzip' })
+          : c.body(gunzipSync(kept.gzip), 200, headers);
       }
-      return c.body(cached.body, 200, { 'content-type': 'application/json', etag });
+      // The ticket before the rows: if the tenant changes while they are read, the page is not kept.
+      const ticket = cache.ticket();
+      // One row more than asked tells whether another page exists without a count query.
+      const rows = await usageTextRows(deps.db, sel, after, q.limit + 1);
+      const page = rows.slice(0, q.limit);
+      const nextCursor = rows.length > q.limit ? encodeCursor(keyOf(page.at(-1)!)) : null;
+      const body = utf8.encode(usagePageJson(q.granularity, page, nextCursor));
+      const etag = usageEtag(body);
+      const headers = { 'content-type': 'application/json', etag, vary: 'Accept-Encoding' };
+      if (cache.listening) {
+        const packed = new Uint8Array(await gzipAsync(body, { level: GZIP_LEVEL }));
+        cache.set(key, sel.tenant, ticket, { etag, gzip: packed });
+        if (matchesIfNoneMatch(inm, etag)) return c.body(null, 304, headers);
+        if (gz) return c.body(packed, 200, { ...headers, 'content-encoding': 'gzip' });
+      }
+      if (matchesIfNoneMatch(inm, etag)) return c.body(null, 304, headers);
+      return c.body(body, 200, headers);
     });
 
     api.get('/billing/tenants/:t/summary', async (c) => {

@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { UsageSelection } from './queries.js';
 import { matchesIfNoneMatch, usageCacheKey, usageEtag, UsageCache, type CachedPage } from './usage-cache.js';
 
-const page = (version: string, bytes: number): CachedPage => ({
-  version,
-  etag: usageEtag('k', version),
-  body: new Uint8Array(bytes),
-});
+const page = (bytes: number): CachedPage => ({ etag: 'W/"x"', gzip: new Uint8Array(bytes) });
+const listening = (opts: ConstructorParameters<typeof UsageCache>[0] = {}): UsageCache => {
+  const cache = new UsageCache(opts);
+  cache.setListening(true);
+  return cache;
+};
 const sel: UsageSelection = { tenant: 't1', fromMs: 0, toMs: 3_600_000, granularity: 'hour' };
 
 describe('usageCacheKey', () => {
@@ -32,22 +33,22 @@ describe('usageCacheKey', () => {
 });
 
 describe('usageEtag', () => {
-  it('is a quoted tag that follows the key and the version', () => {
-    const tag = usageEtag('k', '1 2 3 4 5');
-    expect(tag).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
-    expect(usageEtag('k', '1 2 3 4 5')).toBe(tag);
-    expect(usageEtag('k', '1 3 3 4 5')).not.toBe(tag);
-    expect(usageEtag('k2', '1 2 3 4 5')).not.toBe(tag);
+  it('is a weak quoted tag that follows the bytes', () => {
+    const tag = usageEtag(Buffer.from('{"rows":[]}'));
+    expect(tag).toMatch(/^W\/"[A-Za-z0-9_-]{32}"$/);
+    expect(usageEtag(Buffer.from('{"rows":[]}'))).toBe(tag);
+    expect(usageEtag(Buffer.from('{"rows":[1]}'))).not.toBe(tag);
   });
 });
 
 describe('matchesIfNoneMatch', () => {
-  const tag = '"abc"';
+  const tag = 'W/"abc"';
   it.each([
     [undefined, false],
     ['', false],
     ['"abc"', true],
     ['W/"abc"', true],
+    ['W/"abc', false],
     ['"x", "abc"', true],
     ['"x",W/"abc" ', true],
     ['*', true],
@@ -60,73 +61,112 @@ describe('matchesIfNoneMatch', () => {
 });
 
 describe('UsageCache', () => {
-  it('gives a page back only for the version it was kept with, and drops an older one', () => {
+  it('serves and keeps nothing until it listens, and drops everything when it stops', () => {
     const cache = new UsageCache();
-    cache.set('k', page('v1', 10));
-    expect(cache.get('k', 'v1')?.version).toBe('v1');
-    expect(cache.get('k', 'v2')).toBeUndefined();
-    expect(cache.size).toBe(0);
-    expect(cache.byteSize).toBe(0);
-    expect(cache.get('k', 'v1')).toBeUndefined();
+    expect(cache.set('k', 't', cache.ticket(), page(10))).toBe(false);
+    cache.setListening(true);
+    expect(cache.set('k', 't', cache.ticket(), page(10))).toBe(true);
+    expect(cache.get('k')).toBeDefined();
+    cache.setListening(false);
+    expect([cache.size, cache.byteSize, cache.get('k')]).toEqual([0, 0, undefined]);
+    cache.setListening(true);
+    expect(cache.get('k')).toBeUndefined();
+  });
+
+  it('drops the pages of an invalidated tenant only, or all on *', () => {
+    const cache = listening();
+    for (const [k, t] of [
+      ['a1', 'a'],
+      ['a2', 'a'],
+      ['b1', 'b'],
+    ] as const)
+      cache.set(k, t, cache.ticket(), page(10));
+    cache.invalidate(['a', 'nobody']);
+    expect([cache.get('a1'), cache.get('a2'), cache.get('b1')?.etag]).toEqual([
+      undefined,
+      undefined,
+      'W/"x"',
+    ]);
+    cache.invalidate('*');
+    expect([cache.size, cache.byteSize]).toEqual([0, 0]);
+  });
+
+  it('refuses a page whose tenant changed while it was rendered, keeps one whose tenant did not', () => {
+    const cache = listening();
+    const ticket = cache.ticket();
+    cache.invalidate(['b']);
+    expect(cache.set('a1', 'a', ticket, page(10))).toBe(true);
+    cache.invalidate(['a']);
+    expect(cache.set('a2', 'a', ticket, page(10))).toBe(false);
+    const later = cache.ticket();
+    expect(cache.set('a2', 'a', later, page(10))).toBe(true);
+    cache.invalidate('*');
+    expect(cache.set('a3', 'a', later, page(10))).toBe(false);
   });
 
   it('replaces the page of a key, counting its bytes once', () => {
-    const cache = new UsageCache();
-    cache.set('k', page('v1', 1000));
+    const cache = listening();
+    cache.set('k', 't', cache.ticket(), page(1000));
     const one = cache.byteSize;
-    cache.set('k', page('v2', 1000));
+    cache.set('k', 't', cache.ticket(), page(1000));
     expect([cache.size, cache.byteSize]).toEqual([1, one]);
-    expect(cache.get('k', 'v2')).toBeDefined();
+    cache.invalidate(['t']);
+    expect([cache.size, cache.byteSize]).toEqual([0, 0]);
   });
 
   it('evicts the least recently used beyond maxEntries', () => {
-    const cache = new UsageCache({ maxEntries: 2 });
-    cache.set('a', page('v', 1));
-    cache.set('b', page('v', 1));
-    expect(cache.get('a', 'v')).toBeDefined(); // a is now the most recent
-    cache.set('c', page('v', 1));
+    const cache = listening({ maxEntries: 2 });
+    cache.set('a', 't', cache.ticket(), page(1));
+    cache.set('b', 't', cache.ticket(), page(1));
+    expect(cache.get('a')).toBeDefined(); // a is now the most recent
+    cache.set('c', 't', cache.ticket(), page(1));
     expect(cache.size).toBe(2);
-    expect(cache.get('b', 'v')).toBeUndefined();
-    expect(cache.get('a', 'v')).toBeDefined();
-    expect(cache.get('c', 'v')).toBeDefined();
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('c')).toBeDefined();
   });
 
   it('evicts the least recently used beyond maxBytes, and keeps no page larger than it', () => {
-    const cache = new UsageCache({ maxBytes: 3_000 });
-    cache.set('a', page('v', 1_000));
-    cache.set('b', page('v', 1_000));
+    const cache = listening({ maxBytes: 3_000 });
+    cache.set('a', 't', cache.ticket(), page(1_000));
+    cache.set('b', 't', cache.ticket(), page(1_000));
     expect(cache.size).toBe(2);
-    cache.set('c', page('v', 1_000));
+    cache.set('c', 't', cache.ticket(), page(1_000));
     expect(cache.size).toBe(2);
     expect(cache.byteSize).toBeLessThanOrEqual(3_000);
-    expect(cache.get('a', 'v')).toBeUndefined();
-    cache.set('huge', page('v', 3_000));
-    expect(cache.get('huge', 'v')).toBeUndefined();
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.set('huge', 't', cache.ticket(), page(3_000))).toBe(false);
     expect(cache.size).toBe(2);
   });
 
   it('keeps nothing with maxEntries 0', () => {
-    const cache = new UsageCache({ maxEntries: 0 });
-    cache.set('a', page('v', 1));
-    expect([cache.size, cache.byteSize, cache.get('a', 'v')]).toEqual([0, 0, undefined]);
+    const cache = listening({ maxEntries: 0 });
+    cache.set('a', 't', cache.ticket(), page(1));
+    expect([cache.size, cache.byteSize, cache.get('a')]).toEqual([0, 0, undefined]);
   });
 
-  it('counts lookups, evictions, entries and bytes in its registry', async () => {
+  it('counts lookups, evictions, refusals, entries, bytes and whether it listens in its registry', async () => {
     const registry = new Registry();
     const cache = new UsageCache({ maxEntries: 1, registry });
-    cache.get('a', 'v');
-    cache.set('a', page('v', 10));
-    cache.get('a', 'v');
-    cache.get('a', 'w');
-    cache.set('a', page('w', 10));
-    cache.set('b', page('w', 10));
+    cache.get('a');
+    cache.setListening(true);
+    cache.get('a');
+    cache.set('a', 't', cache.ticket(), page(10));
+    cache.get('a');
+    const ticket = cache.ticket();
+    cache.invalidate(['t']);
+    cache.set('a', 't', ticket, page(10));
+    cache.set('a', 't', cache.ticket(), page(10));
+    cache.set('b', 'u', cache.ticket(), page(10));
     const text = await registry.metrics();
+    expect(text).toContain('overseer_billing_usage_cache_lookups_total{result="off"} 1');
     expect(text).toContain('overseer_billing_usage_cache_lookups_total{result="miss"} 1');
     expect(text).toContain('overseer_billing_usage_cache_lookups_total{result="hit"} 1');
-    expect(text).toContain('overseer_billing_usage_cache_lookups_total{result="stale"} 1');
-    expect(text).toContain('overseer_billing_usage_cache_evictions_total{reason="stale"} 1');
+    expect(text).toContain('overseer_billing_usage_cache_evictions_total{reason="changed"} 1');
     expect(text).toContain('overseer_billing_usage_cache_evictions_total{reason="bound"} 1');
+    expect(text).toContain('overseer_billing_usage_cache_refused_total 1');
     expect(text).toContain('overseer_billing_usage_cache_entries 1');
     expect(text).toContain(`overseer_billing_usage_cache_bytes ${cache.byteSize}`);
+    expect(text).toContain('overseer_billing_usage_cache_listening 1');
   });
 });

@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
+import { pgListen, pgliteListen, type Listen } from './listen.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -13,6 +14,8 @@ export interface OpenedDatabase {
   kind: 'postgres' | 'pglite';
   /** Where it is, with any password removed: safe to log. */
   where: string;
+  /** LISTEN to a channel of this database (NOTIFY from triggers; see listen.ts). */
+  listen: Listen;
   close(): Promise<void>;
 }
 
@@ -80,18 +83,20 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Ope
     });
   }
   pools.set(db, pool);
-  return { db, kind: 'postgres', where, close: () => db.destroy() };
+  return { db, kind: 'postgres', where, listen: pgListen(url, opts.logger), close: () => db.destroy() };
 }
 
 async function openEmbedded(opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const dir = path.join(opts.dataDir, 'pglite');
   let db: Kysely<Database>;
+  let listen: Listen;
   try {
     await mkdir(dir, { recursive: true });
     // Imported lazily: PGlite loads a WebAssembly Postgres, which a server on real Postgres never needs.
     const { PGlite } = await import('@electric-sql/pglite');
     const pglite = await PGlite.create(dir);
     db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    listen = pgliteListen(pglite);
     await sql`select 1`.execute(db);
   } catch (cause) {
     throw new OverseerError(
@@ -104,5 +109,5 @@ async function openEmbedded(opts: OpenDatabaseOptions): Promise<OpenedDatabase> 
       },
     );
   }
-  return { db, kind: 'pglite', where: dir, close: () => db.destroy() };
+  return { db, kind: 'pglite', where: dir, listen, close: () => db.destroy() };
 }

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.js';
 import * as m0002 from './0002-alarms.js';
 import * as m0003 from './0003-billing.js';
+import * as m0005 from './0005-billing-changes.js';
 
 /**
  * Migrations are listed statically (not read from a folder) so the built service and the tests run the
@@ -9,6 +10,11 @@ import * as m0003 from './0003-billing.js';
  */
 export const migrationProvider: MigrationProvider = {
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ '0001-foundation': m0001, '0002-alarms': m0002, '0003-billing': m0003 });
+    return Promise.resolve({
+      '0001-foundation': m0001,
+      '0002-alarms': m0002,
+      '0003-billing': m0003,
+      '0005-billing-changes': m0005,
+    });
   },
 };
