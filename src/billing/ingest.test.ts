@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { billingLine, resetBilling, useMigratedDatabase } from '../../test/helpers/billing-db.js';
-import { ingestBatch, INGEST_CHUNK } from './ingest.js';
+import { copyText, ingestBatch, INGEST_CHUNK } from './ingest.js';
 import { rawPartitions } from './partitions.js';
 import { parseRecords } from './record.js';
 
@@ -141,5 +141,35 @@ describe('ingestBatch on real Postgres', () => {
     const r = await ingestBatch(database.db, src('big'), parseRecords(text), NOW);
     expect(r).toMatchObject({ accepted: n, duplicates: 0 });
     expect(await hourly()).toMatchObject([{ records: n, cpu_ms: 100 * n }]);
+  });
+});
+
+describe('copyText', () => {
+  it('writes each time as toISOString does, in its own hour', () => {
+    const times = [
+      0,
+      1,
+      59_999,
+      3_599_999,
+      Date.UTC(2026, 10, 25, 23, 59, 59, 999),
+      -1,
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+    ];
+    const records = parseRecords(
+      times.map((ms, i) => billingLine({ id: `c${i}`, ts: new Date(ms).toISOString() })).join('\n') + '\n',
+    ).records;
+    const rows = copyText(records)
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    expect(rows.map((r) => r[4])).toEqual(times.map((ms) => new Date(ms).toISOString()));
+    expect(rows.map((r) => r[5])).toEqual(
+      times.map((ms) => new Date(Math.floor(ms / 3_600_000) * 3_600_000).toISOString()),
+    );
+  });
+
+  it('escapes what COPY text format would read as an escape', () => {
+    const [r] = parseRecords(billingLine({ id: 'a\\b', tenant: 't\\' })).records;
+    expect(copyText([r!]).split('\t').slice(0, 3)).toEqual([expect.any(String), 'a\\\\b', 't\\\\']);
   });
 });

@@ -118,18 +118,28 @@ const esc = (v: string): string =>
     ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
     : v;
 
-/** COPY text of a chunk: tab-separated in STAGE_COLUMNS order; hour strings computed once per hour. */
-function copyText(records: readonly BillingRecord[]): string {
-  const hours = new Map<number, string>();
-  const parts: string[] = [];
+const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/**
+ * COPY text of a chunk: tab-separated in STAGE_COLUMNS order. A record's time is written as its hour's
+ * `YYYY-MM-DDTHH:` (made once per hour) and the minutes, seconds and milliseconds within it — the same
+ * string toISOString() gives, at a fraction of its cost (it was a third of the text's).
+ */
+export function copyText(records: readonly BillingRecord[]): string {
+  const hours = new Map<number, { iso: string; prefix: string }>();
+  let out = '';
   for (const r of records) {
     let hour = hours.get(r.hourMs);
-    if (hour === undefined) hours.set(r.hourMs, (hour = iso(r.hourMs)));
-    parts.push(
-      `${esc(r.host)}\t${esc(r.id)}\t${esc(r.tenant)}\t${esc(r.space)}\t${iso(r.tsMs)}\t${hour}\t${r.cpu_ms}\t${r.memory_byte_seconds}\t${r.messages}\t${r.bytes_in}\t${r.bytes_out}\n`,
-    );
+    if (hour === undefined) {
+      const text = iso(r.hourMs);
+      hours.set(r.hourMs, (hour = { iso: text, prefix: text.slice(0, 14) }));
+    }
+    const within = r.tsMs - r.hourMs;
+    const ts = `${hour.prefix}${PAD2[Math.floor(within / 60_000)]}:${PAD2[Math.floor(within / 1000) % 60]}.${PAD3[within % 1000]}Z`;
+    out += `${esc(r.host)}\t${esc(r.id)}\t${esc(r.tenant)}\t${esc(r.space)}\t${ts}\t${hour.iso}\t${r.cpu_ms}\t${r.memory_byte_seconds}\t${r.messages}\t${r.bytes_in}\t${r.bytes_out}\n`;
   }
-  return parts.join('');
+  return out;
 }
 
 /**
@@ -223,12 +233,16 @@ export async function ingestBatch(
   if (seen !== undefined)
     return { ...base, replay: true, accepted: 0, duplicates: batch.records.length, hours: 0 };
   // One occurrence per key: a statement may not insert the same new key twice, and the first one wins.
-  const unique = new Map<string, BillingRecord>();
+  // Ids per host: no key string is built per record (a file holds few hosts and 20k+ ids).
+  const seenIds = new Map<string, Set<string>>();
+  const records: BillingRecord[] = [];
   for (const r of batch.records) {
-    const key = `${r.host}\u0000${r.id}`;
-    if (!unique.has(key)) unique.set(key, r);
+    let ids = seenIds.get(r.host);
+    if (ids === undefined) seenIds.set(r.host, (ids = new Set()));
+    if (ids.has(r.id)) continue;
+    ids.add(r.id);
+    records.push(r);
   }
-  const records = [...unique.values()];
   await ensureRawPartitions(
     db,
     records.map((r) => r.hourMs),

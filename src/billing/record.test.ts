@@ -100,3 +100,67 @@ describe('parseRecords: lines and files', () => {
     expect(new Date(r.records[0]!.hourMs).toISOString()).toBe('2026-11-24T22:00:00.000Z');
   });
 });
+
+describe('record times: the fast forms read as Date.parse reads them', () => {
+  // A seeded walk over years 100–9999, both the second and the millisecond form.
+  let seed = 42;
+  const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const lo = Date.UTC(100, 0, 1);
+  const hi = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+  const times = Array.from({ length: 2_000 }, () => Math.floor(lo + rand() * (hi - lo)));
+  const line = (ts: string) =>
+    JSON.stringify({
+      id: 'i',
+      tenant: 't',
+      space: 's',
+      host: 'h',
+      ts,
+      cpu_ms: 1,
+      memory_byte_seconds: 1,
+      messages: 1,
+      bytes_in: 1,
+      bytes_out: 1,
+    });
+
+  it.each([
+    ['milliseconds', (ms: number) => new Date(ms).toISOString()],
+    ['seconds', (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')],
+  ])('%s', (_n, format) => {
+    const texts = times.map(format);
+    const { records, rejected } = parseRecords(texts.map(line).join('\n') + '\n');
+    expect(rejected).toEqual([]);
+    expect(records.map((r) => r.tsMs)).toEqual(texts.map((t) => Date.parse(t)));
+    expect(records.map((r) => r.hourMs)).toEqual(
+      texts.map((t) => Math.floor(Date.parse(t) / 3_600_000) * 3_600_000),
+    );
+  });
+
+  it.each([
+    '2023-02-29T00:00:00Z',
+    '2100-02-29T00:00:00.000Z',
+    '2024-04-31T00:00:00Z',
+    '2024-13-01T00:00:00Z',
+    '2024-00-01T00:00:00Z',
+    '2024-01-00T00:00:00Z',
+    '2024-01-01T24:00:00Z',
+    '2024-01-01T00:60:00Z',
+    '2024-01-01T00:00:60Z',
+    '2024-01-01T00:00:00.00aZ',
+    '2024-01-01 00:00:00Z',
+    '2024-01-01T00:00:00z',
+  ])('refuses %s, as the schema does', (ts) => {
+    expect(billingRecordSchema.safeParse(JSON.parse(line(ts))).success && !Number.isNaN(Date.parse(ts))).toBe(
+      false,
+    );
+    expect(parseRecords(line(ts) + '\n').records).toEqual([]);
+  });
+
+  it.each([
+    '2024-02-29T12:00:00Z',
+    '0099-06-01T00:00:00Z',
+    '2024-06-01T00:00:00.5Z',
+    '2024-06-01T02:00:00+02:00',
+  ])('takes %s with the time Date.parse gives', (ts) => {
+    expect(parseRecords(line(ts) + '\n').records.map((r) => r.tsMs)).toEqual([Date.parse(ts)]);
+  });
+});

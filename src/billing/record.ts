@@ -61,6 +61,64 @@ const okName = (v: unknown): v is string =>
   typeof v === 'string' && v.length >= 1 && v.length <= 200 && !CONTROL.test(v);
 const okCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
+/** The digit at `i` of `s`, or NaN. */
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+const num = (s: string, i: number, n: number): number => {
+  let v = 0;
+  for (let k = 0; k < n; k++) v = v * 10 + digit(s, i + k);
+  return v;
+};
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (what toISOString and most writers emit) as ms,
+ * without a regex or a Date; undefined for any other form or an impossible date (offsetMillis decides those).
+ */
+function utcMillis(ts: string): number | undefined {
+  const n = ts.length;
+  if (n !== 20 && n !== 24) return undefined;
+  if (ts[4] !== '-' || ts[7] !== '-' || ts[10] !== 'T' || ts[13] !== ':' || ts[16] !== ':') return undefined;
+  if (ts[n - 1] !== 'Z' || (n === 24 && ts[19] !== '.')) return undefined;
+  const y = num(ts, 0, 4);
+  // Date.UTC reads years 0–99 as 1900–1999: those take the slow path.
+  if (!(y >= 100)) return undefined;
+  const mo = num(ts, 5, 2);
+  const d = num(ts, 8, 2);
+  const h = num(ts, 11, 2);
+  const mi = num(ts, 14, 2);
+  const se = num(ts, 17, 2);
+  const ms = n === 24 ? num(ts, 20, 3) : 0;
+  // NaN (a non-digit) fails every comparison below.
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && se <= 59 && ms >= 0)) return undefined;
+  if (!(d <= (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!))) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, se, ms);
+}
+
+/** Any other RFC 3339 form the schema takes (offsets, 1–9 fraction digits), checked field by field. */
+function offsetMillis(ts: string): number | undefined {
+  const m = RFC3339.exec(ts);
+  if (m === null) return undefined;
+  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  // Date.UTC rolls 02-30 over to 03-02: a calendar date is valid only if it comes back unchanged.
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return undefined;
+  if (h > 23 || mi > 59 || se > 59) return undefined;
+  if (m[7] !== 'Z' && (Number(m[7]!.slice(1, 3)) > 23 || Number(m[7]!.slice(4, 6)) > 59)) return undefined;
+  const tsMs = Date.parse(ts);
+  return Number.isFinite(tsMs) ? tsMs : undefined;
+}
+
 /**
  * The common case without zod: a record every field of which is plainly valid. Conservative — anything it
  * does not accept goes through the schema, which accepts or gives the reason — so it never admits what the
@@ -80,23 +138,8 @@ function fastRecord(o: unknown): BillingRecord | undefined {
   )
     return undefined;
   if (typeof ts !== 'string') return undefined;
-  const m = RFC3339.exec(ts);
-  if (m === null) return undefined;
-  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  // Date.UTC rolls 02-30 over to 03-02: a calendar date is valid only if it comes back unchanged.
-  const day = new Date(Date.UTC(y, mo - 1, d));
-  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return undefined;
-  if (h > 23 || mi > 59 || se > 59) return undefined;
-  if (m[7] !== 'Z' && (Number(m[7]!.slice(1, 3)) > 23 || Number(m[7]!.slice(4, 6)) > 59)) return undefined;
-  const tsMs = Date.parse(ts);
-  if (!Number.isFinite(tsMs)) return undefined;
+  const tsMs = utcMillis(ts) ?? offsetMillis(ts);
+  if (tsMs === undefined) return undefined;
   return {
     id,
     tenant,
@@ -120,14 +163,18 @@ function fastRecord(o: unknown): BillingRecord | undefined {
 export function parseRecords(text: string): ParsedBatch {
   const records: BillingRecord[] = [];
   const rejected: RejectedLine[] = [];
-  const lines = text.split('\n');
   const partial = !text.endsWith('\n');
   let count = 0;
-  lines.forEach((raw, i) => {
+  // Line by line without splitting the text into an array first: a file is 20k+ lines.
+  for (let start = 0, i = 0; start < text.length; i++) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const last = end === text.length && partial;
+    const raw = text.slice(start, end);
+    start = end + 1;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') return;
+    if (line.charCodeAt(0) !== 123 /* { */ && line.trim() === '') continue;
     count++;
-    const last = i === lines.length - 1 && partial;
     let json: unknown;
     try {
       json = JSON.parse(line);
@@ -137,12 +184,12 @@ export function parseRecords(text: string): ParsedBatch {
         reason: last ? 'partial last line (no newline, not JSON)' : 'not JSON',
         text: line,
       });
-      return;
+      continue;
     }
     const fast = fastRecord(json);
     if (fast !== undefined) {
       records.push(fast);
-      return;
+      continue;
     }
     const r = billingRecordSchema.safeParse(json);
     if (!r.success) {
@@ -151,11 +198,11 @@ export function parseRecords(text: string): ParsedBatch {
         .map((x) => `${x.path.join('.') || '(record)'}: ${x.message}`)
         .join('; ');
       rejected.push({ line: i + 1, reason, text: line });
-      return;
+      continue;
     }
     const tsMs = Date.parse(r.data.ts);
     const { ts: _ts, ...rest } = r.data;
     records.push({ ...rest, tsMs, hourMs: Math.floor(tsMs / HOUR_MS) * HOUR_MS });
-  });
+  }
   return { records, rejected, lines: count };
 }
