@@ -149,6 +149,8 @@ export const configSchema = z.strictObject({
       spoolDirs: z.array(z.string().min(1)).default(['billing-spool']),
       closeAfter: duration.prefault('2h'),
       rawRetention: duration.prefault('35d'),
+      /** How long ingested files stay in each spool's done/ (their records are in the database). */
+      doneRetention: duration.prefault('7d'),
       /** Largest NDJSON body POST /api/v1/billing/records takes; beyond, 413 (error code) and nothing read. */
       maxPostBytes: bytes.prefault('16MiB'),
       /** node-cron expressions of the leader-only jobs. */

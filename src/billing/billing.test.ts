@@ -90,7 +90,7 @@ describe('Billing component on real Postgres', () => {
     expect(await metric(registry, 'overseer_billing_leader')).toBe(1);
 
     expect(await b.runNow('close')).toEqual({ closed: 2 }); // 10:00 and the 22nd; closeAfter 1h at 12:00
-    expect(await b.runNow('retention')).toEqual({ dropped: ['billing_raw_20261122'] });
+    expect(await b.runNow('retention')).toEqual({ dropped: ['billing_raw_20261122'], doneDeleted: 0 });
     expect((await rawPartitions(database.db)).map((p) => p.name)).toEqual(['billing_raw_20261125']);
     expect(await b.runNow('scan')).toMatchObject({ files: 0 });
     expect(await metric(registry, 'overseer_billing_job_duration_seconds_count{job="close"}')).toBe(1);

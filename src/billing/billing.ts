@@ -8,6 +8,7 @@ import type { Database } from '../db/schema.js';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import type { Component } from '../lifecycle.js';
 import { applyRetention, closeHours, scanSpoolDirs, type ScanReport } from './jobs.js';
+import { pruneDone } from './spool-retention.js';
 import { cronLogger, Leader, leaderLockFor, type LeaderLock } from './leader.js';
 
 export const BILLING_JOBS = ['scan', 'close', 'retention'] as const;
@@ -16,7 +17,7 @@ export type BillingJob = (typeof BILLING_JOBS)[number];
 export interface JobResults {
   scan: ScanReport;
   close: { closed: number };
-  retention: { dropped: string[] };
+  retention: { dropped: string[]; doneDeleted: number };
 }
 
 export interface BillingDeps {
@@ -238,7 +239,9 @@ export class Billing implements Component {
       retention: async () => {
         const dropped = await applyRetention(db, clock.nowMs(), config.rawRetention);
         if (dropped.length > 0) logger.info({ dropped }, 'raw billing partitions dropped');
-        return { dropped };
+        const doneDeleted = await pruneDone(config.spoolDirs, clock.nowMs() - config.doneRetention);
+        if (doneDeleted > 0) logger.info({ doneDeleted }, 'ingested spool files deleted from done/');
+        return { dropped, doneDeleted };
       },
     };
     return results[job]();
