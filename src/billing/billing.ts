@@ -63,6 +63,7 @@ export class Billing implements Component {
     const leader = new Leader({
       lock: deps.lock ?? leaderLockFor(deps),
       logger: deps.logger.child({ component: 'billing-leader' }),
+      role: 'billing jobs',
       ...(deps.leaderCheckSchedule ? { checkSchedule: deps.leaderCheckSchedule } : {}),
       ...(deps.countError ? { countError: deps.countError } : {}),
       onChange: (leads) => {

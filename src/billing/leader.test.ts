@@ -33,6 +33,7 @@ async function startLeader(lock: LeaderLock, changes?: boolean[]): Promise<Leade
   const l = new Leader({
     lock,
     logger,
+    role: 'test jobs',
     checkSchedule: EVERY_SECOND,
     ...(changes ? { onChange: (v: boolean) => changes.push(v) } : {}),
   });

@@ -25,6 +25,8 @@ export function cronLogger(logger: Logger): CronLogger {
 export interface LeaderDeps {
   lock: LeaderLock;
   logger: Logger;
+  /** What leads, for messages: `billing jobs`, `the capacity loop`. */
+  role: string;
   /**
    * node-cron pattern (a seconds field allowed) of the follower's attempts and of the leader's check that
    * the lock is still its own. A failover takes about this long.
@@ -107,11 +109,15 @@ export class Leader {
     } catch (cause) {
       // One error per failing streak: a database down for an hour must not log it 720 times.
       if (!this.failing) {
-        const err = new OverseerError(ErrorCodes.BILLING_LEADER_LOCK_FAILED, 'cannot try the leader lock', {
-          details: [String((cause as Error).message || cause)],
-          hint: 'singleton billing jobs do not run in this process until it can; another replica may lead',
-          cause,
-        });
+        const err = new OverseerError(
+          ErrorCodes.LEADER_LOCK_FAILED,
+          `cannot try the leader lock of ${this.deps.role}`,
+          {
+            details: [this.deps.lock.describe, String((cause as Error).message || cause)],
+            hint: `${this.deps.role} do not run in this process until it can; another replica may lead`,
+            cause,
+          },
+        );
         this.deps.countError?.(err.code);
         this.deps.logger.error({ code: err.code, lock: this.deps.lock.describe, err: cause }, err.message);
       }
@@ -143,9 +149,9 @@ export class Leader {
   private async lose(reason: string): Promise<void> {
     if (!this.leader) return;
     this.leader = false;
-    const err = new OverseerError(ErrorCodes.BILLING_LEADERSHIP_LOST, 'billing leadership lost', {
-      details: [reason],
-      hint: 'singleton billing jobs stop here until the lock is taken again, here or by another replica',
+    const err = new OverseerError(ErrorCodes.LEADERSHIP_LOST, `leadership of ${this.deps.role} lost`, {
+      details: [this.deps.lock.describe, reason],
+      hint: `${this.deps.role} stop here until the lock is taken again, here or by another replica`,
     });
     this.deps.countError?.(err.code);
     this.deps.logger.error({ code: err.code, lock: this.deps.lock.describe, reason }, err.message);

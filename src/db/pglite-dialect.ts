@@ -14,18 +14,23 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { ErrorCodes, OverseerError } from '../errors/index.js';
 
 /**
  * A kysely Dialect over an embedded PGlite instance. PGlite is one session, so the driver hands out a
  * single connection at a time: a transaction holds it until commit/rollback, and other queries wait.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    /** Queries that may wait for the connection; tests set it low. */
+    private readonly maxWaiters = MAX_PGLITE_WAITERS,
+  ) {}
   createAdapter(): DialectAdapter {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return new PGliteDriver(this.pglite, this.maxWaiters);
   }
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new PostgresIntrospector(db);
@@ -60,12 +65,19 @@ class PGliteConnection implements DatabaseConnection {
   }
 }
 
+/** Queries waiting for the embedded database's one connection, at most; more are refused (503). */
+export const MAX_PGLITE_WAITERS = 10_000;
+
 class PGliteDriver implements Driver {
   private readonly connection: PGliteConnection;
   private queue: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
+  private waiting = 0;
 
-  constructor(private readonly pglite: PGlite) {
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly maxWaiters: number,
+  ) {
     this.connection = new PGliteConnection(pglite);
   }
 
@@ -74,10 +86,24 @@ class PGliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.waiting >= this.maxWaiters)
+      throw new OverseerError(
+        ErrorCodes.DB_EMBEDDED_QUEUE_FULL,
+        `${this.waiting} queries already wait for the embedded database`,
+        {
+          status: 503,
+          hint: 'the embedded database runs one query at a time: retry later, or set database.url to a Postgres server for this load',
+        },
+      );
     const previous = this.queue;
     let release!: () => void;
     this.queue = new Promise<void>((resolve) => (release = resolve));
-    await previous;
+    this.waiting++;
+    try {
+      await previous;
+    } finally {
+      this.waiting--;
+    }
     this.release = release;
     return this.connection;
   }

@@ -20,6 +20,7 @@ export const ErrorCodes = {
   DB_MIGRATION_FAILED: 100202,
   DB_EMBEDDED_OPEN_FAILED: 100203,
   DB_URL_INVALID: 100204, // @class client
+  DB_EMBEDDED_QUEUE_FULL: 100205,
 
   HTTP_NOT_FOUND: 100301, // @class client
   HTTP_INTERNAL: 100302,
@@ -81,8 +82,9 @@ export const ErrorCodes = {
   BILLING_SCHEDULE_INVALID: 101301, // @class client
   BILLING_JOB_FAILED: 101302,
   BILLING_SPOOL_FILE_FAILED: 101303,
-  BILLING_LEADER_LOCK_FAILED: 101304,
-  BILLING_LEADERSHIP_LOST: 101305,
+  // Leader (billing/leader.ts) serves billing jobs and the capacity loop: the lock in the details says which.
+  LEADER_LOCK_FAILED: 101304,
+  LEADERSHIP_LOST: 101305,
   BILLING_INGEST_PATH_INVALID: 101306, // @class client
   BILLING_INGEST_FAILED: 101307,
   BILLING_EMBEDDED_DB_IN_USE: 101308, // @class client
