@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { alarmsScenario } from './alarms/scenario.js';
 import { billingApiScenario } from './billing/api-scenario.js';
 import { billingIngestScenario } from './billing/ingest-scenario.js';
+import { capacityScenario } from './capacity/scenario.js';
 import { cleanupAll, installCleanupHandlers } from './lib/cleanup.js';
 import { progress } from './lib/progress.js';
+import { logsScenario } from './logs/scenario.js';
 import { environment, formatResult, saveResults, type ScenarioRecord } from './lib/results.js';
 import type { Scenario } from './lib/scenario.js';
 import { parseScenario } from './parse/scenario.js';
@@ -17,6 +19,8 @@ const SCENARIOS: Scenario[] = [
   alarmsScenario,
   billingIngestScenario,
   billingApiScenario,
+  capacityScenario,
+  logsScenario,
 ];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { alarmCommands } from './cli/alarms.js';
 import { billingCommands } from './cli/billing.js';
+import { capacityCommands } from './cli/capacity.js';
 import { logsCommands } from './cli/logs.js';
 import { codesCommand } from './cli/codes.js';
 import { collectorCommands } from './cli/collector.js';
@@ -41,6 +42,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   generateCommand(program, ctx);
   alarmCommands(program, ctx);
   billingCommands(program, ctx);
+  capacityCommands(program, ctx, setExit);
   logsCommands(program, ctx);
   tokenCommands(program, ctx);
   configCommand(program, ctx);

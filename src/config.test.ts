@@ -31,7 +31,12 @@ describe('loadConfig defaults', () => {
     expect(config.collector.scrapeInterval).toBe(15_000);
     expect(config.logs.rotate.maxBytes).toBe(64 * 1024 * 1024);
     expect(config.billing.rawRetention).toBe(35 * 86_400_000);
-    expect(config.capacity).toEqual({ interval: 10_000, minHostsPerTenant: 3, mode: 'plan' });
+    expect(config.capacity).toEqual({
+      interval: 10_000,
+      minHostsPerTenant: 3,
+      mode: 'plan',
+      demandWindow: 3_600_000,
+    });
     expect(config.telemetry.tracing.enabled).toBe(false);
   });
 

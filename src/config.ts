@@ -6,7 +6,9 @@ import { bytes, duration } from './config/units.js';
 import { YamlLocator } from './config/locate.js';
 import { knownKeysAt, leafPaths } from './config/schema-walk.js';
 import { closest } from './config/suggest.js';
+import { policyOverridesSchema } from './capacity/policy.js';
 import { ErrorCodes, OverseerError } from './errors/index.js';
+import { DEFAULT_REDACT_PATHS } from './logging.js';
 
 const url = z.url({ message: 'must be an absolute URL like http://host:port' });
 const hostPort = z
@@ -115,7 +117,14 @@ export const configSchema = z.strictObject({
     .prefault({}),
   logs: z
     .strictObject({
+      /** Overseer writes its own log into the first (overseer.log) and ships every rotated file of each. */
       dirs: z.array(z.string().min(1)).default(['logs']),
+      /** Folders other programs write: a file ships once rotated (our name pattern) or quiet this long. */
+      foreign: z
+        .array(z.strictObject({ dir: z.string().min(1), quietPeriod: duration.optional() }))
+        .default([]),
+      /** Values at these paths (pino redact syntax) are written as [redacted] in Overseer's own logs. */
+      redact: z.array(z.string().min(1)).default([...DEFAULT_REDACT_PATHS]),
       rotate: z
         .strictObject({ maxBytes: bytes.prefault('64MiB'), maxAge: duration.prefault('1h') })
         .prefault({}),
@@ -168,6 +177,10 @@ export const configSchema = z.strictObject({
       interval: duration.prefault('10s'),
       minHostsPerTenant: z.number().int().min(1).default(3),
       mode: z.enum(['plan', 'auto']).default('plan'),
+      /** Tenant demand = billed cpu_ms and memory_byte_seconds over this much recent time (whole hours). */
+      demandWindow: duration.prefault('1h'),
+      /** Planner policy overrides: watermarks, N-of-M samples, budgets, cooldown (src/capacity/policy.ts). */
+      policy: policyOverridesSchema.optional(),
     })
     .prefault({}),
 });
@@ -304,6 +317,7 @@ function resolvePaths(c: Config, base: string): void {
   const abs = (p: string): string => path.resolve(base, p);
   c.dataDir = abs(c.dataDir);
   c.logs.dirs = c.logs.dirs.map(abs);
+  c.logs.foreign = c.logs.foreign.map((f) => ({ ...f, dir: abs(f.dir) }));
   c.billing.spoolDirs = c.billing.spoolDirs.map(abs);
   c.collector.fileSd = c.collector.fileSd.map(abs);
   c.alarms.codeSources = c.alarms.codeSources.map((s) => ({ ...s, dir: abs(s.dir) }));

@@ -92,6 +92,25 @@ describe('createLogger', () => {
     });
   });
 
+  it('redacts one level down in child bindings too, and leaves the caller’s objects as they were', () => {
+    const { logger } = make();
+    const user = { name: 'ann', password: 'pw-child' };
+    const child = logger.child({ user, token: 'tok-child' });
+    const session = { id: 's1', secret: 'sec-grandchild' };
+    child.child({ session }).info({ db: { passwd: 'pw-line' } }, 'hello');
+    const raw = fs.readFileSync(path.join(dir, 'ledger.log'), 'utf8');
+    for (const secret of ['pw-child', 'tok-child', 'sec-grandchild', 'pw-line'])
+      expect(raw).not.toContain(secret);
+    expect(lines()[0]).toMatchObject({
+      user: { name: 'ann', password: '[redacted]' },
+      token: '[redacted]',
+      session: { id: 's1', secret: '[redacted]' },
+      db: { passwd: '[redacted]' },
+    });
+    expect(user.password).toBe('pw-child');
+    expect(session.secret).toBe('sec-grandchild');
+  });
+
   it('takes its own redact paths, replacing or extending the defaults', () => {
     make({ redact: ['card.number'] }).logger.info({ card: { number: '4111', exp: '12/30' }, password: 'p' });
     make({ service: 'other', redact: [...DEFAULT_REDACT_PATHS, 'a.b.c.pin'] }).logger.info({

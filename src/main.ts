@@ -8,12 +8,12 @@ import { Alarms } from './alarms/alarms.js';
 import { AlarmStore } from './alarms/evaluator/alarm-store.js';
 import { AlarmEvaluator } from './alarms/evaluator/evaluator.js';
 import { alarmRoutes } from './alarms/routes.js';
-import { hostname } from 'node:os';
 import { Billing } from './billing/billing.js';
-import { LocalObjectStore } from './logs/local-store.js';
-import type { ObjectStore } from './logs/object-store.js';
-import { S3ObjectStore } from './logs/s3-store.js';
-import { LogShipper } from './logs/shipper.js';
+import { Capacity } from './capacity/capacity.js';
+import { policyFrom } from './capacity/policy.js';
+import { capacityRoutes } from './capacity/routes.js';
+import { configuredShipperOptions, configuredStore } from './logs/configured.js';
+import { LogShipper, SHIPPER_ABORT_GRACE_MS } from './logs/shipper.js';
 import { billingRoutes } from './billing/routes.js';
 import { UsageChangeFeed } from './billing/usage-changes.js';
 import { UsageCache } from './billing/usage-cache.js';
@@ -46,18 +46,21 @@ export interface RunningOverseer {
   db: Kysely<Database>;
   registry: Registry;
   collector: Collector;
+  capacity: Capacity;
   stop(): Promise<StopReport>;
 }
 
 export interface StartDeps {
   logger: Logger;
   clock?: Clock;
+  /** Overseer's own log file (serve): rotated at shutdown, after HTTP and before the last ship pass. */
+  ownLog?: { rotateNow: () => string | undefined };
 }
 
 /**
  * The composition root: the only place that knows every component. Start order (each step needs the ones
  * before it): tracing → metrics registry → database → migrations → tokens + admin token → HTTP → collector
- * → alarms (catalog, notifications, evaluator) → billing (leader-only jobs) → log shipping → ready. Stop runs the same list in reverse. If any step fails, what already started is
+ * → alarms (catalog, notifications, evaluator) → billing (leader-only jobs) → log shipping → capacity (leader-only loop) → ready. Stop runs the same list in reverse, except that log shipping stops after HTTP (its last pass takes Overseer's own log, rotated then). If any step fails, what already started is
  * stopped again and the error is thrown: nothing is left half-started.
  */
 export async function startOverseer(config: Config, deps: StartDeps): Promise<RunningOverseer> {
@@ -149,39 +152,39 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       logger: logger.child({ component: 'billing' }),
     });
 
+    const capacity = new Capacity({
+      db: opened.db,
+      dbKind: opened.kind,
+      dataDir: config.dataDir,
+      config: config.capacity,
+      policy: policyFrom({
+        ...config.capacity.policy,
+        minHostsPerTenant: config.capacity.policy?.minHostsPerTenant ?? config.capacity.minHostsPerTenant,
+      }),
+      source: collector.source,
+      clock,
+      logger: logger.child({ component: 'capacity' }),
+      registry,
+      countError: (code) => errors.countError(code),
+    });
+
     // Logs: shipped to S3 when configured, else into <dataDir>/archive (the embedded default).
-    const s3 = config.logs.s3;
-    const logStore: ObjectStore = s3
-      ? new S3ObjectStore(
-          {
-            bucket: s3.bucket,
-            prefix: s3.prefix,
-            region: s3.region,
-            ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-            forcePathStyle: s3.forcePathStyle,
-            requestChecksumCalculation: s3.requestChecksumCalculation,
-          },
-          { logger: logger.child({ component: 'log-store' }) },
-        )
-      : new LocalObjectStore(path.join(config.dataDir, 'archive'));
+    const logStore = configuredStore(config, logger.child({ component: 'log-store' }));
+    lifecycle.defer('log-store', () => Promise.resolve(logStore.stop()));
     const logShipper = new LogShipper(
+      configuredShipperOptions(config, {
+        owner: 'overseer serve',
+        // The last pass plus its abort grace must fit in the lifecycle's per-step timeout.
+        stopDeadlineMs: Math.max(
+          0,
+          Math.min(
+            config.logs.shutdownUploadDeadline,
+            config.server.shutdownTimeout - SHIPPER_ABORT_GRACE_MS - 500,
+          ),
+        ),
+      }),
       {
-        dirs: config.logs.dirs,
-        dataDir: config.dataDir,
-        host: hostname(),
-        keyTemplate: config.logs.keyTemplate,
-        prefix: s3?.prefix ?? '',
-        localRetentionMs: config.logs.localRetention,
-        quietMs: config.logs.quietPeriod,
-        intervalMs: config.logs.shipInterval,
-        maxBacklogBytes: config.logs.maxBacklogBytes,
-        stopDeadlineMs: config.logs.shutdownUploadDeadline,
-        ...(config.logs.remoteRetention !== undefined
-          ? { remoteRetentionMs: config.logs.remoteRetention }
-          : {}),
-      },
-      {
-        store: logStore,
+        store: logStore.store,
         clock,
         logger: logger.child({ component: 'log-shipper' }),
         registry,
@@ -266,6 +269,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
           clock,
           usageCache,
         }),
+        capacityRoutes({ db: opened.db, capacity }),
       ],
       publicRoutes: [selfNodeMetricsRoute(collector)],
     });
@@ -274,6 +278,12 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       listen: config.server.listen,
       logger: logger.child({ component: 'http' }),
     });
+    // Shutdown order for logs (the stack is last-in-first-out, so these stop after HTTP and every area
+    // component): rotate Overseer's own log file, then the shipper's last pass ships it (and whatever else
+    // was rotated) within shutdownUploadDeadline, then the store closes. The shipper starts further down.
+    lifecycle.defer('log-shipper', () => logShipper.stop());
+    const ownLog = deps.ownLog;
+    if (ownLog) lifecycle.defer('own-log-rotate', () => Promise.resolve(void ownLog.rotateNow()));
     await lifecycle.start(http);
     selfUrl = http.url;
     // Area components start after HTTP (so /healthz answers while they start, and the collector can scrape
@@ -291,7 +301,9 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       await lifecycle.start(billing);
     });
     notReady = 'starting log shipping';
-    await inSpan(tracing.tracer, 'startup.logs', () => lifecycle.start(logShipper));
+    await inSpan(tracing.tracer, 'startup.logs', () => logShipper.start()); // stop: deferred above
+    notReady = 'starting capacity';
+    await inSpan(tracing.tracer, 'startup.capacity', () => lifecycle.start(capacity));
 
     notReady = undefined;
     logger.info({ url: http.url, components: lifecycle.names }, 'ready');
@@ -302,6 +314,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
       db: opened.db,
       registry,
       collector,
+      capacity,
       stop: async () => {
         notReady = 'stopping';
         return lifecycle.stop();

@@ -165,6 +165,11 @@ describeWithBinaries(
       expect(b.up).toBe(true);
       expect(a.cpu!).toBeGreaterThan(0.3);
       expect(b.labels).toMatchObject({ host: 'node-a', job: 'node', instance: exporter.hostPort });
+      // The size of the host (capacity reads it): the same figures both ways, and real ones.
+      expect(a.cpuCores).toBeGreaterThanOrEqual(1);
+      expect(b.cpuCores).toBe(a.cpuCores);
+      expect(a.memoryBytes).toBeGreaterThan(0);
+      expect(b.memoryBytes).toBe(a.memoryBytes);
     });
   },
 );

@@ -40,6 +40,9 @@ describe('overseer serve as a process', () => {
     const env: Record<string, string> = {
       OVERSEER_SERVER_LISTEN: `127.0.0.1:${port}`,
       OVERSEER_DATA_DIR: dataDir,
+      // Not the defaults (relative to the checkout): the service writes its own log and reads a spool there.
+      OVERSEER_LOGS_DIRS: `[${path.join(dataDir, 'logs')}]`,
+      OVERSEER_BILLING_SPOOL_DIRS: `[${path.join(dataDir, 'billing-spool')}]`,
       ...(realPg ? { DATABASE_URL: testDb.url } : {}),
     };
     return { dataDir, url: `http://127.0.0.1:${port}`, env };

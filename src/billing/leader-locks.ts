@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { pgPoolOf } from '../db/open.js';
+import { createExclusive, ignoreMissing, readOrUndefined } from '../lock-file.js';
 import type { Database } from '../db/schema.js';
 
 /** One way to hold leadership: a Postgres session lock, or a lock file next to the embedded database. */
@@ -147,37 +148,9 @@ export class FileLock implements LeaderLock {
     return true;
   }
 
-  /**
-   * Exclusive create (like O_EXCL) that never shows a half-written file: written whole under a private
-   * name, then hard-linked to the lock name, which fails when the lock exists. An O_EXCL file read between
-   * its creation and its write would look like a garbage pid, i.e. stale, and be taken over.
-   */
+  /** Exclusive, and never seen half-written (see createExclusive). */
   private async create(content: string): Promise<boolean> {
-    await mkdir(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${this.pid}.${randomUUID()}.tmp`;
-    await writeFile(tmp, content);
-    try {
-      await link(tmp, this.file);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    } finally {
-      await unlink(tmp).catch(ignoreMissing);
-    }
-  }
-}
-
-const ignoreMissing = (e: NodeJS.ErrnoException): void => {
-  if (e.code !== 'ENOENT') throw e;
-};
-
-async function readOrUndefined(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    ignoreMissing(e as NodeJS.ErrnoException);
-    return undefined;
+    return createExclusive(this.file, content);
   }
 }
 

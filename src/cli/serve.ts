@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger } from '../logs/logger.js';
+import { createOverseerLogger } from '../logs/logger.js';
 import { startOverseer } from '../main.js';
 import { version } from '../version.js';
 import { configFor, type CliContext, type GlobalOptions } from './context.js';
@@ -12,12 +12,15 @@ export function serveCommand(program: Command, ctx: CliContext, setExit: (code: 
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       const loaded = configFor(ctx, opts);
       const { config } = loaded;
-      const logger = createLogger({ level: config.log.level });
+      // stdout and <logs.dirs[0]>/overseer.log (rotated, shipped); a crash ends in a flushed `fatal` line.
+      const root = createOverseerLogger(config);
+      const logger = root.logger;
+      const uninstallFatal = root.installFatalHandlers();
       for (const w of loaded.warnings) logger.warn(w);
       logger.info({ source: loaded.source, env: loaded.envApplied }, 'config loaded');
       const stopRequested = ctx.stopSignal();
       try {
-        const running = await startOverseer(config, { logger });
+        const running = await startOverseer(config, { logger, ownLog: root.file });
         const db =
           running.database.kind === 'pglite'
             ? `embedded PGlite in ${running.database.where}`
@@ -36,7 +39,8 @@ export function serveCommand(program: Command, ctx: CliContext, setExit: (code: 
         logger.info({ stopped: report.stopped, failed: report.failed.map((f) => f.name) }, 'stopped');
         setExit(report.failed.length > 0 ? 1 : 0);
       } finally {
-        logger.flush();
+        uninstallFatal();
+        root.close();
       }
     });
 }

@@ -314,6 +314,48 @@ describe('hostLoad memory and load1', () => {
       load1: 0.5,
       cpuWindow: { from: 0, to: 60_000 },
       memorySource: 'MemAvailable',
+      cpuCores: 1,
+      memoryBytes: 200,
     });
+  });
+});
+
+describe('hostLoad size of the host', () => {
+  it.each<{
+    title: string;
+    series: FakeSeries[];
+    cpuCores: number | undefined;
+    memoryBytes: number | undefined;
+  }>([
+    {
+      title: 'cores = idle series, whatever other modes exist',
+      series: [
+        cpu('0', 'idle', pts([0, 0], [60_000, 1])),
+        cpu('0', 'user', pts([0, 0], [60_000, 1])),
+        cpu('1', 'idle', pts([0, 0], [60_000, 1])),
+        cpu('1', 'system', pts([0, 0], [60_000, 1])),
+        cpu('2', 'idle', pts([60_000, 1])),
+        gauge('node_memory_MemTotal_bytes', 8e9),
+      ],
+      cpuCores: 3,
+      memoryBytes: 8e9,
+    },
+    { title: 'no cpu series, no MemTotal', series: [], cpuCores: undefined, memoryBytes: undefined },
+    {
+      title: 'no idle series (a non-Linux exporter)',
+      series: [cpu('0', 'user', pts([0, 0], [60_000, 1]))],
+      cpuCores: undefined,
+      memoryBytes: undefined,
+    },
+    {
+      title: 'MemTotal zero is unknown',
+      series: [gauge('node_memory_MemTotal_bytes', 0)],
+      cpuCores: undefined,
+      memoryBytes: undefined,
+    },
+  ])('$title', (c) => {
+    const got = hostLoad(reader(c.series), NOW, WINDOW);
+    expect(got.cpuCores).toBe(c.cpuCores);
+    expect(got.memoryBytes).toBe(c.memoryBytes);
   });
 });

@@ -22,6 +22,10 @@ export interface HostLoadValues {
   cpuWindow: { from: number; to: number } | undefined;
   /** Which memory formula applied: MemAvailable, or MemFree+Buffers+Cached on kernels without it. */
   memorySource: 'MemAvailable' | 'MemFree+Buffers+Cached' | undefined;
+  /** CPUs of the host: how many idle series node_cpu_seconds_total has. */
+  cpuCores: number | undefined;
+  /** node_memory_MemTotal_bytes. */
+  memoryBytes: number | undefined;
 }
 
 /** Counter increase over the points, counting a drop as a reset (as Prometheus's increase does). */
@@ -46,7 +50,9 @@ export function hostLoad(reader: NodeSeriesReader, nowMs: number, loadWindowMs: 
   let all = 0;
   let from = Infinity;
   let to = -Infinity;
+  let idleSeries = 0;
   for (const row of reader.rows('node_cpu_seconds_total')) {
+    if (labelOf(row.labels, 'mode') === 'idle') idleSeries++;
     const points = reader.points(row.series, since);
     if (points.length < 2) continue;
     const inc = increase(points);
@@ -85,6 +91,8 @@ export function hostLoad(reader: NodeSeriesReader, nowMs: number, loadWindowMs: 
     load1: value('node_load1'),
     cpuWindow: cpu === undefined ? undefined : { from, to },
     memorySource,
+    cpuCores: idleSeries > 0 ? idleSeries : undefined,
+    memoryBytes: total !== undefined && total > 0 ? total : undefined,
   };
 }
 

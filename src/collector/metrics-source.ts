@@ -15,6 +15,10 @@ export interface HostLoad {
   /** Seconds of history the CPU ratio covers. */
   cpuWindowSeconds: number | null;
   memorySource: 'MemAvailable' | 'MemFree+Buffers+Cached' | null;
+  /** CPUs (idle series of node_cpu_seconds_total); null when unknown. */
+  cpuCores: number | null;
+  /** node_memory_MemTotal_bytes; null when unknown. */
+  memoryBytes: number | null;
 }
 
 /** Where host load comes from: Overseer's own scrapes, or a Prometheus server's query API. */

@@ -42,7 +42,7 @@ export class PrometheusSource implements MetricsSource {
 
   async hosts(): Promise<HostLoad[]> {
     const w = `${Math.max(1, Math.round(this.deps.loadWindowMs / 1000))}s`;
-    const [cpu, avail, fallback, load1, up] = await Promise.all([
+    const [cpu, avail, fallback, load1, up, cores, memTotal] = await Promise.all([
       this.query(
         `1 - sum without (cpu, mode) (increase(node_cpu_seconds_total{mode="idle"}[${w}])) / sum without (cpu, mode) (increase(node_cpu_seconds_total[${w}]))`,
       ),
@@ -52,6 +52,8 @@ export class PrometheusSource implements MetricsSource {
       ),
       this.query('node_load1'),
       this.query('up'),
+      this.query('count without (cpu, mode) (node_cpu_seconds_total{mode="idle"})'),
+      this.query('node_memory_MemTotal_bytes'),
     ]);
     const keys = new Set([...cpu.keys(), ...avail.keys(), ...fallback.keys(), ...load1.keys()]);
     const hosts: HostLoad[] = [];
@@ -71,6 +73,8 @@ export class PrometheusSource implements MetricsSource {
         source: 'prometheus',
         cpuWindowSeconds: cpu.has(key) ? this.deps.loadWindowMs / 1000 : null,
         memorySource: avail.has(key) ? 'MemAvailable' : fallback.has(key) ? 'MemFree+Buffers+Cached' : null,
+        cpuCores: positive(cores.get(key)?.value),
+        memoryBytes: positive(memTotal.get(key)?.value),
       });
     }
     return hosts.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
@@ -106,6 +110,10 @@ export class PrometheusSource implements MetricsSource {
       );
     }
   }
+}
+
+function positive(v: number | undefined): number | null {
+  return v !== undefined && Number.isFinite(v) && v > 0 ? v : null;
 }
 
 function clamp(v: number | undefined): number | null {

@@ -56,6 +56,8 @@ export class ScrapeSource implements MetricsSource {
         source: 'scrape',
         cpuWindowSeconds: load?.cpuWindow ? (load.cpuWindow.to - load.cpuWindow.from) / 1000 : null,
         memorySource: load?.memorySource ?? null,
+        cpuCores: load?.cpuCores ?? null,
+        memoryBytes: load?.memoryBytes ?? null,
       });
     }
     return Promise.resolve(

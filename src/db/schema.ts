@@ -114,4 +114,67 @@ export interface Database {
   billing_record_keys: BillingRecordKeysTable;
   billing_raw: BillingRawTable;
   billing_hourly: BillingHourlyTable;
+  capacity_hosts: CapacityHostsTable;
+  capacity_tenants: CapacityTenantsTable;
+  capacity_state: CapacityStateTable;
+  capacity_routing_versions: CapacityRoutingVersionsTable;
+  capacity_routes: CapacityRoutesTable;
+  capacity_plan: CapacityPlanTable;
+}
+
+/** Operator settings of a host (capacity admin commands). */
+export interface CapacityHostsTable {
+  host: string;
+  pool: ColumnType<'shared' | 'dedicated', 'shared' | 'dedicated' | undefined, 'shared' | 'dedicated'>;
+  dedicated_to: string | null;
+  cordoned: ColumnType<boolean, boolean | undefined, boolean>;
+  draining: ColumnType<boolean, boolean | undefined, boolean>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_by: string;
+}
+
+/** Operator settings of a tenant: pinned hosts (JSON array), dedicated hosts wanted, frozen. */
+export interface CapacityTenantsTable {
+  tenant: string;
+  pinned: ColumnType<string[], string | undefined, string>;
+  dedicated: ColumnType<number, number | undefined, number>;
+  frozen: ColumnType<boolean, boolean | undefined, boolean>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_by: string;
+}
+
+/** One row (id 1): the routing table's version (bigint: pg returns a string) and the global freeze. */
+export interface CapacityStateTable {
+  id: number;
+  version: ColumnType<string, number | string, number | string>;
+  frozen: ColumnType<boolean, boolean | undefined, boolean>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface CapacityRoutingVersionsTable {
+  version: ColumnType<string, number | string, never>;
+  at: ColumnType<Date, Date | string | undefined, never>;
+  actor: string;
+  reason: string;
+  moves: ColumnType<unknown, string, never>;
+}
+
+/** The current routing table: one row per (tenant, host). */
+export interface CapacityRoutesTable {
+  tenant: string;
+  host: string;
+  since_version: ColumnType<string, number | string, number | string>;
+}
+
+/** The leader's last plan (one row, id 1). */
+export interface CapacityPlanTable {
+  id: number;
+  plan_id: string;
+  based_on: ColumnType<string, number | string, number | string>;
+  computed_at: Date;
+  mode: string;
+  applied_version: ColumnType<string | null, number | string | null, number | string | null>;
+  moves: ColumnType<unknown, string, string>;
+  inputs: ColumnType<unknown, string, string>;
+  notes: ColumnType<unknown, string, string>;
 }

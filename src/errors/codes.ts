@@ -8,7 +8,8 @@
  *
  * Ranges: 1001xx config · 1002xx database · 1003xx HTTP/auth · 1004xx CLI · 1005xx code scanner ·
  * 1006xx lifecycle · 1007xx tokens · 1008xx telemetry · 1009xx collector · 1010xx alarms · 1011xx dashboards ·
- * 1012xx billing API · 1013xx billing jobs · 1014xx log store · 1015xx logging · 1016xx log shipping · 1017xx log shipper.
+ * 1012xx billing API · 1013xx billing jobs · 1014xx log store · 1015xx logging · 1016xx log shipping · 1017xx log shipper ·
+ * 1018xx capacity planner and simulator (101820–101839 simulator scenarios) · 1019xx capacity service.
  */
 export const ErrorCodes = {
   CONFIG_FILE_UNREADABLE: 100101, // @class client
@@ -141,6 +142,35 @@ export const ErrorCodes = {
   LOG_SHIP_PASS_FAILED: 101709,
   LOG_SHIP_BACKLOG_HIGH: 101710,
   LOG_SHIP_BACKLOG_OVER_LIMIT: 101711,
+  // 10172x one journal writer per data dir (logs/ship-lock.ts) and `overseer logs ship`.
+  LOG_SHIP_JOURNAL_LOCKED: 101720, // @class client
+  LOG_SHIP_RUN_INCOMPLETE: 101721,
+
+  // 1019xx capacity service: live model, routing table, apply loop, capacity API and admin CLI.
+  CAPACITY_NAME_INVALID: 101901, // @class client
+  CAPACITY_HOST_UNKNOWN: 101902, // @class client
+  CAPACITY_TENANT_UNKNOWN: 101903, // @class client
+  CAPACITY_MOVE_INVALID: 101904, // @class client
+  CAPACITY_TENANT_PINNED: 101905, // @class client
+  CAPACITY_NO_PLAN: 101906, // @class client
+  CAPACITY_PLAN_STALE: 101907, // @class client
+  CAPACITY_ROUTING_CHANGED: 101908, // @class client
+  CAPACITY_SINCE_INVALID: 101909, // @class client
+  CAPACITY_CYCLE_FAILED: 101910,
+  CAPACITY_APPLY_UNCONFIRMED: 101911, // @class client
+  CAPACITY_DRAIN_TIMEOUT: 101912,
+  CAPACITY_CLI_ARG_INVALID: 101913, // @class client
+
+  // 1018xx capacity planner and simulator: policy, `overseer capacity simulate` scenarios and their expectations.
+  CAPACITY_POLICY_INVALID: 101801, // @class client
+  CAPACITY_SCENARIO_UNREADABLE: 101802, // @class client
+  CAPACITY_SCENARIO_INVALID: 101803, // @class client
+  CAPACITY_SIMULATION_EXPECTATIONS_FAILED: 101804, // @class client
+
+  // 10182x–10183x `overseer capacity simulate`: the issue 8 scenario format, stage by stage.
+  CAPACITY_SCENARIO_NOT_JSON: 101820, // @class client
+  CAPACITY_SCENARIO_TOO_LARGE: 101821, // @class client
+  CAPACITY_SCENARIO_INCONSISTENT: 101822, // @class client
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

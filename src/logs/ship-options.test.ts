@@ -37,9 +37,24 @@ describe('resolveShipOptions', () => {
     expect(c.foreignPattern.test('nginx.log')).toBe(true);
   });
 
+  it('gives each foreign folder its own quiet period, the shipper-wide one by default', () => {
+    const c = resolveShipOptions({
+      ...base,
+      quietMs: 60_000,
+      foreignDirs: ['nginx', { dir: 'app', quietMs: 5000 }, { dir: 'db' }],
+    });
+    expect(c.foreignDirs).toEqual([
+      { dir: resolve('nginx'), quietMs: 60_000 },
+      { dir: resolve('app'), quietMs: 5000 },
+      { dir: resolve('db'), quietMs: 60_000 },
+    ]);
+  });
+
   it.each<[string, Partial<LogShipperOptions>, string]>([
     ['no folders', { dirs: [] }, 'dirs and foreignDirs are both empty'],
     ['a folder twice', { foreignDirs: ['logs'] }, 'in both dirs and foreignDirs'],
+    ['a foreign folder twice', { foreignDirs: ['a', { dir: 'a' }] }, 'in foreignDirs twice'],
+    ['a negative quiet period', { foreignDirs: [{ dir: 'a', quietMs: -1 }] }, 'quietMs of a must be'],
     ['the outbox as a log folder', { dirs: ['/data/logs/outbox'] }, "the shipper's own outbox"],
     ['no upload slots', { uploadConcurrency: 0 }, 'uploadConcurrency must be a positive integer'],
     ['a fractional batch', { maxBatch: 1.5 }, 'maxBatch must be a positive integer'],

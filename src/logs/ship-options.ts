@@ -20,7 +20,7 @@ export interface LogShipperOptions {
    * Folders other programs write. Rotated names ship as above; any other file matching `foreignPattern`
    * ships as a snapshot once unchanged for `quietMs`, and is never deleted or truncated (see shipper.ts).
    */
-  foreignDirs?: readonly string[];
+  foreignDirs?: readonly (string | ForeignDir)[];
   /** Which other names in foreign folders are logs; default `/\.log$/`. */
   foreignPattern?: RegExp;
   /** Journal at `<dataDir>/logs/journal.ndjson`, waiting .gz files in `<dataDir>/logs/outbox/`. */
@@ -33,7 +33,7 @@ export interface LogShipperOptions {
   prefix?: string;
   /** logs.localRetention: a .gz stays this long after its confirmed upload. */
   localRetentionMs: number;
-  /** A foreign non-rotated file unchanged this long is shipped; default 5 min. */
+  /** A foreign non-rotated file unchanged this long is shipped (unless its folder says); default 5 min. */
   quietMs?: number;
   /** Between the end of one pass and the start of the next; default 30 s. */
   intervalMs?: number;
@@ -59,6 +59,8 @@ export interface LogShipperOptions {
   stopDeadlineMs?: number;
   /** zlib level; default 6. */
   gzipLevel?: number;
+  /** Names this shipper in the journal's lock, for whoever finds it taken; default `overseer`. */
+  owner?: string;
 }
 
 export interface LogShipperDeps {
@@ -74,10 +76,17 @@ export interface LogShipperDeps {
   onOverLimit?: (overLimit: boolean) => void;
 }
 
+/** A foreign folder (config `logs.foreign`) with its own quiet period. */
+export interface ForeignDir {
+  dir: string;
+  /** Default: the shipper's `quietMs`. */
+  quietMs?: number;
+}
+
 /** Options with every default applied and checked. */
 export interface ShipConfig {
   dirs: string[];
-  foreignDirs: string[];
+  foreignDirs: Array<{ dir: string; quietMs: number }>;
   foreignPattern: RegExp;
   dataDir: string;
   outbox: string;
@@ -99,6 +108,7 @@ export interface ShipConfig {
   compactIntervalMs: number;
   stopDeadlineMs: number;
   gzipLevel: number;
+  owner: string;
 }
 
 function positiveInt(problems: string[], name: string, v: number): number {
@@ -114,12 +124,20 @@ function nonNegative(problems: string[], name: string, v: number): number {
 export function resolveShipOptions(o: LogShipperOptions): ShipConfig {
   const problems: string[] = [];
   const dirs = o.dirs.map((d) => resolve(d));
-  const foreignDirs = (o.foreignDirs ?? []).map((d) => resolve(d));
+  const quietMs = nonNegative(problems, 'quietMs', o.quietMs ?? 5 * MIN);
+  const foreignDirs = (o.foreignDirs ?? []).map((d) =>
+    typeof d === 'string'
+      ? { dir: resolve(d), quietMs }
+      : { dir: resolve(d.dir), quietMs: nonNegative(problems, `quietMs of ${d.dir}`, d.quietMs ?? quietMs) },
+  );
+  const foreign = foreignDirs.map((f) => f.dir);
   const outbox = resolve(join(o.dataDir, 'logs', 'outbox'));
   if (dirs.length + foreignDirs.length === 0) problems.push('dirs and foreignDirs are both empty');
-  for (const d of dirs.filter((x) => foreignDirs.includes(x)))
+  for (const d of dirs.filter((x) => foreign.includes(x)))
     problems.push(`${d} is in both dirs and foreignDirs`);
-  for (const d of [...dirs, ...foreignDirs].filter((x) => x === outbox))
+  for (const d of foreign.filter((x, i) => foreign.indexOf(x) !== i))
+    problems.push(`${d} is in foreignDirs twice`);
+  for (const d of [...dirs, ...foreign].filter((x) => x === outbox))
     problems.push(`${d} is the shipper's own outbox`);
   const remoteRetentionMs = o.remoteRetentionMs;
   const template = compileKeyTemplate(o.keyTemplate ?? DEFAULT_KEY_TEMPLATE);
@@ -148,7 +166,7 @@ export function resolveShipOptions(o: LogShipperOptions): ShipConfig {
     template,
     prefix: o.prefix ?? '',
     localRetentionMs: nonNegative(problems, 'localRetentionMs', o.localRetentionMs),
-    quietMs: nonNegative(problems, 'quietMs', o.quietMs ?? 5 * MIN),
+    quietMs,
     intervalMs: positiveInt(problems, 'intervalMs', o.intervalMs ?? 30_000),
     maxBacklogBytes: positiveInt(problems, 'maxBacklogBytes', o.maxBacklogBytes ?? 10 * GiB),
     alarmRatio,
@@ -166,6 +184,7 @@ export function resolveShipOptions(o: LogShipperOptions): ShipConfig {
     compactIntervalMs: positiveInt(problems, 'compactIntervalMs', o.compactIntervalMs ?? 60 * MIN),
     stopDeadlineMs: nonNegative(problems, 'stopDeadlineMs', o.stopDeadlineMs ?? 10_000),
     gzipLevel,
+    owner: o.owner ?? 'overseer',
   };
   if (problems.length > 0) {
     throw new OverseerError(ErrorCodes.LOG_SHIP_OPTIONS_INVALID, 'invalid log shipper options', {

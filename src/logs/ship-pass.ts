@@ -94,23 +94,25 @@ export interface PassState {
 }
 
 const sorted = (ctx: StepContext): FileState[] => [...ctx.journal.states().values()].sort(byAge);
+const dueNow = (ctx: StepContext, s: FileState, now: number): boolean =>
+  ctx.retryNow === true || isDue(s, now);
 
 export async function discover(ctx: StepContext, keepGoing: () => boolean): Promise<void> {
   const { cfg } = ctx;
   const states = ctx.journal.states();
   let added = 0;
   const dirs = [
-    ...cfg.dirs.map((d) => ({ d, foreign: false })),
-    ...cfg.foreignDirs.map((d) => ({ d, foreign: true })),
+    ...cfg.dirs.map((d) => ({ d, foreign: false, quietMs: cfg.quietMs })),
+    ...cfg.foreignDirs.map((f) => ({ d: f.dir, foreign: true, quietMs: f.quietMs })),
   ];
-  for (const { d, foreign } of dirs) {
+  for (const { d, foreign, quietMs } of dirs) {
     if (!keepGoing()) return;
     let found;
     try {
       found = await scanDir(d, {
         foreign,
         foreignPattern: cfg.foreignPattern,
-        quietMs: cfg.quietMs,
+        quietMs,
         nowMs: ctx.clock.nowMs(),
         host: cfg.host,
         known: (id) => states.has(id),
@@ -152,7 +154,7 @@ export async function compressStage(
   keepGoing: () => boolean,
 ): Promise<void> {
   const now = ctx.clock.nowMs();
-  const todo = sorted(ctx).filter((s) => isDue(s, now) && needsLocal(s, settled));
+  const todo = sorted(ctx).filter((s) => dueNow(ctx, s, now) && needsLocal(s, settled));
   if (todo.length > ctx.cfg.maxBatch)
     ctx.metrics.deferred.inc({ stage: 'compress' }, todo.length - ctx.cfg.maxBatch);
   for (const first of todo.slice(0, ctx.cfg.maxBatch)) {
@@ -184,7 +186,7 @@ export async function compressStage(
 
 export async function uploadStage(ctx: StepContext, keepGoing: () => boolean): Promise<void> {
   const now = ctx.clock.nowMs();
-  const todo = sorted(ctx).filter((s) => s.phase === 'compressed' && isDue(s, now));
+  const todo = sorted(ctx).filter((s) => s.phase === 'compressed' && dueNow(ctx, s, now));
   if (todo.length > ctx.cfg.maxBatch)
     ctx.metrics.deferred.inc({ stage: 'upload' }, todo.length - ctx.cfg.maxBatch);
   const queue = todo.slice(0, ctx.cfg.maxBatch);
@@ -221,7 +223,7 @@ export async function cleanupStage(ctx: StepContext, keepGoing: () => boolean): 
   if (!keepGoing()) return;
   const now = ctx.clock.nowMs();
   const due = sorted(ctx).filter(
-    (s) => s.phase === 'uploaded' && now - s.uploaded!.at >= ctx.cfg.localRetentionMs && isDue(s, now),
+    (s) => s.phase === 'uploaded' && now - s.uploaded!.at >= ctx.cfg.localRetentionMs && dueNow(ctx, s, now),
   );
   if (due.length > ctx.cfg.maxBatch)
     ctx.metrics.deferred.inc({ stage: 'cleanup' }, due.length - ctx.cfg.maxBatch);

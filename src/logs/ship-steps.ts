@@ -56,6 +56,8 @@ export interface StepContext {
   changed: Set<string>;
   /** Files compressed (hence verified) in this pass: their upload need not decompress them again. */
   fresh: Set<string>;
+  /** Take files whose backoff has not run out yet too (`overseer logs ship`: "now" means now). */
+  retryNow?: boolean;
   /** Set to the error of a failed journal append: then the pass stops (nothing can be recorded). */
   journalError?: unknown;
 }

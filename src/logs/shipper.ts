@@ -29,12 +29,11 @@
  * `<name>.<bytes>-<sha256 of content, 12 hex>`, so the same bytes always get the same key. The cost: a
  * file that grows and pauses ships its whole content again each time (rotate such files if it matters).
  */
-import { mkdir, readFile } from 'node:fs/promises';
-import { ErrorCodes, OverseerError, isOverseerError } from '../errors/index.js';
+import { isOverseerError } from '../errors/index.js';
 import type { Component } from '../lifecycle.js';
-import { removeLeftovers } from './compress.js';
-import { Journal, journalPath, replay, type FileState } from './journal.js';
+import type { Journal } from './journal.js';
 import { BacklogAlarms, type ShipperAlarm } from './ship-alarms.js';
+import { JournalOwner, shipperError } from './ship-journal-owner.js';
 import { ShipMetrics } from './ship-metrics.js';
 import {
   resolveShipOptions,
@@ -63,32 +62,24 @@ export type { PassReport } from './ship-pass.js';
 export type { ShipEvent } from './ship-steps.js';
 
 /** How long stop() waits after aborting uploads for the step in hand (a gzip cannot be aborted). */
-const ABORT_GRACE_MS = 2000;
-
-/** The one coded form of "the shipper itself (not one file) failed". */
-function shipperError(message: string, cause: unknown): OverseerError {
-  if (isOverseerError(cause)) return cause;
-  return new OverseerError(ErrorCodes.LOG_SHIP_PASS_FAILED, message, {
-    details: [String((cause as Error | undefined)?.message ?? cause)],
-    hint: 'check the data directory (space, permissions); the next pass tries again',
-    cause,
-  });
-}
+export const SHIPPER_ABORT_GRACE_MS = 2000;
 
 export class LogShipper implements Component {
   readonly name = 'log-shipper';
   private readonly cfg: ShipConfig;
   private readonly metrics: ShipMetrics;
-  private journal: Journal | undefined;
-  private opening: Promise<Journal> | undefined;
-  private reopen = false;
+  private readonly owner: JournalOwner;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  /** stop() was called: no pass is scheduled any more (the final one runs). */
+  private closing = false;
+  /** Past the stop deadline (or stopped): no new file is taken, no pass runs. */
   private stopRequested = false;
   private stopping: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private running: Promise<PassReport> | undefined;
-  private waiting: { promise: Promise<PassReport>; listeners: Set<(e: ShipEvent) => void> } | undefined;
+  private waiting:
+    { promise: Promise<PassReport>; listeners: Set<(e: ShipEvent) => void>; retryNow: boolean } | undefined;
   private readonly settled = new Set<string>();
   private readonly missing = new Set<string>();
   private readonly changed = new Set<string>();
@@ -101,6 +92,7 @@ export class LogShipper implements Component {
     private readonly deps: LogShipperDeps,
   ) {
     this.cfg = resolveShipOptions(opts);
+    this.owner = new JournalOwner(this.cfg, { clock: deps.clock, logger: deps.logger });
     this.lastCompactMs = deps.clock.nowMs();
     this.alarmState = new BacklogAlarms({
       logger: deps.logger,
@@ -108,15 +100,25 @@ export class LogShipper implements Component {
       ...(deps.onOverLimit ? { onOverLimit: deps.onOverLimit } : {}),
     });
     this.metrics = new ShipMetrics(deps.registry, {
-      states: () => this.journal?.states().values() ?? [],
+      states: () => this.owner.current?.states().values() ?? [],
       backlog: () => this.backlog(),
       nowMs: () => deps.clock.nowMs(),
     });
   }
 
-  /** Opens the journal, clears gzip leftovers, and runs a pass now and `intervalMs` after each one. */
+  /**
+   * Takes the journal's lock, opens the journal, clears gzip leftovers, and runs a pass now and
+   * `intervalMs` after each one. While someone else holds the lock (`overseer logs ship`) each pass tries
+   * again, and counts the error.
+   */
   async start(): Promise<void> {
-    await this.open();
+    try {
+      await this.owner.open();
+    } catch (e) {
+      if (this.owner.lockedBy === undefined || !isOverseerError(e)) throw e;
+      this.deps.countError?.(e.code);
+      this.log.warn({ code: e.code, holder: this.owner.lockedBy }, `${e.message}; each pass tries again`);
+    }
     this.started = true;
     this.schedule(0);
   }
@@ -127,8 +129,10 @@ export class LogShipper implements Component {
   }
 
   /**
-   * Lets the step in hand finish within `deadlineMs`, then aborts uploads; takes no new file. What is
-   * left resumes at the next start from the journal. Safe to call twice.
+   * A started shipper runs one last pass (after the one in hand), so files rotated at shutdown ship too;
+   * at `deadlineMs` it takes no new file and aborts uploads, waiting a short grace for the step in hand.
+   * What is left resumes at the next start from the journal. Then the journal and its lock are let go.
+   * Safe to call twice.
    */
   stop(opts: { deadlineMs?: number } = {}): Promise<void> {
     this.stopping ??= this.shutdown(opts.deadlineMs ?? this.cfg.stopDeadlineMs);
@@ -139,19 +143,21 @@ export class LogShipper implements Component {
    * One pass now (`overseer logs ship`), after the one running if any; callers arriving while one waits
    * share it (the queue of passes is at most one deep).
    */
-  shipOnce(opts: { onProgress?: (e: ShipEvent) => void } = {}): Promise<PassReport> {
+  shipOnce(opts: { onProgress?: (e: ShipEvent) => void; retryNow?: boolean } = {}): Promise<PassReport> {
     if (this.waiting) {
       if (opts.onProgress) this.waiting.listeners.add(opts.onProgress);
+      if (opts.retryNow) this.waiting.retryNow = true;
       return this.waiting.promise;
     }
     const listeners = new Set(opts.onProgress ? [opts.onProgress] : []);
     const before = this.running;
     const promise = (async () => {
       await before?.catch(() => undefined);
+      const retryNow = this.waiting?.retryNow === true;
       this.waiting = undefined;
-      return this.pass(listeners);
+      return this.pass(listeners, retryNow);
     })();
-    this.waiting = { promise, listeners };
+    this.waiting = { promise, listeners, retryNow: opts.retryNow === true };
     // The tail of the chain: stop() waits for it, the next shipOnce runs after it.
     this.running = promise;
     return promise;
@@ -159,7 +165,7 @@ export class LogShipper implements Component {
 
   /** Unshipped bytes and files now, against the limit. */
   backlog(): Backlog {
-    const states = this.journal?.states().values() ?? [];
+    const states = this.owner.current?.states().values() ?? [];
     return backlogOf(
       states,
       { limitBytes: this.cfg.maxBacklogBytes, alarmRatio: this.cfg.alarmRatio },
@@ -175,36 +181,11 @@ export class LogShipper implements Component {
   /** One row per journaled file, oldest first (for `overseer logs status`). */
   async status(opts: { includeDeleted?: boolean } = {}): Promise<StatusRow[]> {
     // Without an open journal, read it without writing: a running server may own it (and its outbox).
-    const states = this.journal?.states() ?? (await readJournal(journalPath(this.cfg.dataDir)));
+    const states = await this.owner.states();
     return [...states.values()]
       .sort(byAge)
       .map(statusRow)
       .filter((r) => opts.includeDeleted === true || r.state !== 'deleted');
-  }
-
-  private open(): Promise<Journal> {
-    if (this.journal && !this.reopen) return Promise.resolve(this.journal);
-    this.opening ??= (async () => {
-      // After a failed write the journal refuses appends until it is read again from disk.
-      await this.journal?.close().catch(() => undefined);
-      this.journal = undefined;
-      const journal = await Journal.open(journalPath(this.cfg.dataDir), { clock: this.deps.clock });
-      if (journal.tornBytes > 0)
-        this.log.warn({ bytes: journal.tornBytes }, 'dropped a torn last journal line');
-      try {
-        await mkdir(this.cfg.outbox, { recursive: true });
-        // Before any gzip starts: a running gzip's temp file looks the same.
-        const leftovers = await removeLeftovers(this.cfg.outbox);
-        if (leftovers.length > 0) this.log.info({ leftovers }, 'removed unfinished gzip files');
-      } catch (e) {
-        await journal.close().catch(() => undefined);
-        throw shipperError(`cannot prepare the log outbox ${this.cfg.outbox}`, e);
-      }
-      this.journal = journal;
-      this.reopen = false;
-      return journal;
-    })().finally(() => (this.opening = undefined));
-    return this.opening;
   }
 
   private get log() {
@@ -212,7 +193,7 @@ export class LogShipper implements Component {
   }
 
   private schedule(ms: number): void {
-    if (!this.started || this.stopRequested) return;
+    if (!this.started || this.closing || this.stopRequested) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -221,13 +202,13 @@ export class LogShipper implements Component {
     this.timer.unref();
   }
 
-  private async pass(listeners: ReadonlySet<(e: ShipEvent) => void>): Promise<PassReport> {
+  private async pass(listeners: ReadonlySet<(e: ShipEvent) => void>, retryNow = false): Promise<PassReport> {
     const report = emptyReport();
     if (this.stopRequested) return { ...report, skipped: true };
     const countError = (code: number): void => this.deps.countError?.(code);
     let journal: Journal;
     try {
-      journal = await this.open();
+      journal = await this.owner.open();
     } catch (e) {
       report.error = shipperError('cannot open the log-ship journal', e);
       countError(report.error.code);
@@ -252,6 +233,7 @@ export class LogShipper implements Component {
       missing: this.missing,
       changed: this.changed,
       fresh: new Set(),
+      retryNow,
     };
     const keepGoing = (): boolean => !this.stopRequested;
     try {
@@ -261,14 +243,14 @@ export class LogShipper implements Component {
       await cleanupStage(ctx, keepGoing);
       await expiryStage(ctx, this.passState, keepGoing);
     } catch (e) {
-      if (ctx.journalError !== undefined) this.reopen = true;
+      if (ctx.journalError !== undefined) this.owner.markBroken();
       if (!this.abort.signal.aborted) {
         report.error = shipperError('a log shipping pass failed', e);
         countError(report.error.code);
         this.log.error({ code: report.error.code, err: e }, report.error.message);
       }
     }
-    if (!this.reopen) await this.compactIfDue(journal);
+    if (!this.owner.isBroken) await this.compactIfDue(journal);
     report.backlog = this.backlog();
     this.alarmState.update(report.backlog, this.deps.clock.nowMs());
     return report;
@@ -285,7 +267,7 @@ export class LogShipper implements Component {
         for (const id of set) if (!live.has(id)) set.delete(id);
       this.log.debug(r, 'compacted the log-ship journal');
     } catch (e) {
-      this.reopen = true;
+      this.owner.markBroken();
       const err = shipperError('cannot compact the log-ship journal', e);
       this.deps.countError?.(err.code);
       this.log.error({ code: err.code, err: e }, err.message);
@@ -293,18 +275,22 @@ export class LogShipper implements Component {
   }
 
   private async shutdown(deadlineMs: number): Promise<void> {
-    this.stopRequested = true;
+    this.closing = true;
     clearTimeout(this.timer);
-    const inFlight = this.running;
-    if (inFlight && !(await settlesWithin(inFlight, deadlineMs))) {
+    const work = this.started && !this.stopRequested ? this.shipOnce() : this.running;
+    if (work && !(await settlesWithin(work, deadlineMs))) {
+      this.stopRequested = true;
       this.abort.abort();
-      if (!(await settlesWithin(inFlight, ABORT_GRACE_MS)))
+      if (!(await settlesWithin(work, SHIPPER_ABORT_GRACE_MS)))
         this.log.warn('a log shipping step outlived the stop deadline; the next start resumes it');
     }
-    await this.opening?.catch(() => undefined);
-    await this.journal
-      ?.close()
-      .catch((e: unknown) => this.log.warn({ err: e }, 'closing the journal failed'));
+    this.stopRequested = true;
+    if (this.started && work) {
+      const r = await work.catch(() => undefined);
+      if (r)
+        this.log.info({ uploaded: r.uploaded, failed: r.failed, backlog: r.backlog }, 'last ship pass done');
+    }
+    await this.owner.close();
   }
 }
 
@@ -322,13 +308,4 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The journal's states as on disk, read only (a torn or bad line is left out, not repaired). */
-async function readJournal(file: string): Promise<Map<string, FileState>> {
-  const buf = await readFile(file).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return Buffer.alloc(0);
-    throw shipperError(`cannot read the log-ship journal ${file}`, e);
-  });
-  return replay(buf).states;
 }

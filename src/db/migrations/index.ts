@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.js';
 import * as m0002 from './0002-alarms.js';
 import * as m0003 from './0003-billing.js';
+import * as m0004 from './0004-capacity.js';
 import * as m0005 from './0005-billing-changes.js';
 
 /**
@@ -14,6 +15,7 @@ export const migrationProvider: MigrationProvider = {
       '0001-foundation': m0001,
       '0002-alarms': m0002,
       '0003-billing': m0003,
+      '0004-capacity': m0004,
       '0005-billing-changes': m0005,
     });
   },
