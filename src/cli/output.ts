@@ -4,9 +4,14 @@ export interface Output {
   err(text: string): void;
 }
 
+const write = (stream: NodeJS.WriteStream, t: string): void => {
+  // Destroyed after an EPIPE (see main): the reader is gone, nothing more to print.
+  if (!stream.destroyed) stream.write(t.endsWith('\n') ? t : `${t}\n`);
+};
+
 export const processOutput: Output = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  out: (t) => write(process.stdout, t),
+  err: (t) => write(process.stderr, t),
 };
 
 /** A plain aligned table, like `kubectl get`: header row, then one row per item. */
