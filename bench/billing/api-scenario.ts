@@ -79,6 +79,9 @@ interface Service {
 }
 
 /** `overseer serve` from dist/, on the cluster; only its config file decides (no OVERSEER_*, DATABASE_URL). */
+const serviceNodeArgs = (): string[] =>
+  (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 async function startService(dir: string, databaseUrl: string): Promise<Service> {
   ensureBuilt(ROOT);
   const port = await freePort();
@@ -102,7 +105,8 @@ async function startService(dir: string, databaseUrl: string): Promise<Service> 
   const logFile = path.join(dir, 'output.log');
   const log = openLog(logFile);
   const child = track(
-    spawn(process.execPath, ['bin/overseer.js', 'serve', '--config', configFile], {
+    // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": flags for the service's node only.
+    spawn(process.execPath, [...serviceNodeArgs(), 'bin/overseer.js', 'serve', '--config', configFile], {
       cwd: ROOT,
       env,
       stdio: ['ignore', log, log],

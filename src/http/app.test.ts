@@ -66,6 +66,22 @@ describe('HTTP app on real Postgres: auth, roles, problem+json', () => {
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers },
     });
 
+  it.each([
+    ['an answer', '/api/v1/whoami', 'admin', 200],
+    ['no token', '/api/v1/whoami', undefined, 401],
+    ['no such path', '/api/v1/nope', 'admin', 404],
+    ['a probe', '/healthz', undefined, 200],
+  ] as const)(
+    'every response carries x-request-id, the caller’s if it sent one: %s',
+    async (_n, p, who, status) => {
+      const token = who === undefined ? undefined : tok[who];
+      const mine = await call(p, token, { headers: { 'x-request-id': 'req-42' } });
+      expect([mine.status, mine.headers.get('x-request-id')]).toEqual([status, 'req-42']);
+      const made = await call(p, token);
+      expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    },
+  );
+
   it('counts every error it answers in errors_total{code}, unexpected ones as 100302', async () => {
     await call('/api/v1/whoami');
     await call('/api/v1/whoami');
