@@ -12,9 +12,16 @@ const TOKEN_CACHE_MAX = 10_000;
 
 interface CachedToken {
   principal: Principal;
-  checkedAtMs: number;
+  /** Asked again after this: between 3/4 and all of the TTL after the check, by the hash. */
+  expiresAtMs: number;
   lastUsedMs: number;
 }
+
+/**
+ * Tokens first used together (a fleet of clients starting at once) would otherwise all expire together
+ * and be looked up in one burst every TTL: spread over the last quarter of it, by the token's hash.
+ */
+const ttlFor = (hash: string, ttl: number): number => ttl * (0.75 + parseInt(hash.slice(0, 2), 16) / 1024);
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -72,8 +79,8 @@ export class TokenStore {
     const nowMs = this.deps.clock.nowMs();
     const ttl = this.deps.cacheTtlMs ?? TOKEN_CACHE_TTL_MS;
     const hit = this.cache.get(hash);
-    if (hit !== undefined && nowMs - hit.checkedAtMs < ttl) {
-      await this.touch(hit, nowMs);
+    if (hit !== undefined && nowMs < hit.expiresAtMs) {
+      this.touch(hit, nowMs);
       return hit.principal;
     }
     this.cache.delete(hash);
@@ -86,10 +93,10 @@ export class TokenStore {
     if (!row) return undefined;
     const entry: CachedToken = {
       principal: { tokenId: row.id, name: row.name, role: row.role as Role },
-      checkedAtMs: nowMs,
+      expiresAtMs: nowMs + ttlFor(hash, ttl),
       lastUsedMs: row.last_used_at ? new Date(row.last_used_at).getTime() : -Infinity,
     };
-    await this.touch(entry, nowMs);
+    this.touch(entry, nowMs);
     if (ttl > 0) {
       if (this.cache.size >= TOKEN_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(hash, entry);
@@ -97,15 +104,23 @@ export class TokenStore {
     return entry.principal;
   }
 
-  /** last_used_at is kept to the minute: one write per token per minute, not one per request. */
-  private async touch(entry: CachedToken, nowMs: number): Promise<void> {
+  /**
+   * last_used_at is kept to the minute: one write per token per minute, not one per request, and off the
+   * request's path (a durable commit is milliseconds the caller need not wait for). At most one write per
+   * token is in flight; a failed one is tried again by the next request.
+   */
+  private touch(entry: CachedToken, nowMs: number): void {
     if (nowMs - entry.lastUsedMs <= LAST_USED_RESOLUTION_MS) return;
+    const before = entry.lastUsedMs;
     entry.lastUsedMs = nowMs;
-    await this.deps.db
+    this.deps.db
       .updateTable('api_tokens')
       .set({ last_used_at: new Date(nowMs) })
       .where('id', '=', entry.principal.tokenId)
-      .execute();
+      .execute()
+      .catch(() => {
+        if (entry.lastUsedMs === nowMs) entry.lastUsedMs = before;
+      });
   }
 
   async list(): Promise<TokenInfo[]> {
