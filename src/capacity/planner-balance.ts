@@ -65,6 +65,19 @@ export function relieveHotHosts(fleet: Fleet): void {
       candidates.splice(candidates.indexOf(c), 1);
       const to = fleet.target(c.tenant, { pool: 'shared', replacing: true });
       if (to === null) continue;
+      // Friction: the least loaded fit must end clearly cooler than this host is now.
+      const dst = fleet.hosts.get(to)!;
+      const lands = fleet.share(c.tenant, dst, fleet.hostsOf(c.tenant.name).length);
+      const after = Math.max(dst.cpu + lands.cpu, dst.memory + lands.memory);
+      if (Math.max(h.cpu, h.memory) - after < fleet.policy.moveMargin) {
+        fleet.note({
+          tenant: c.tenant.name,
+          host: h.name,
+          reason: 'host-hot',
+          detail: `${c.tenant.name} stays on ${h.name} (${fleet.describeLoad(h)}): ${to} would be at ${pct(after)}, not ${pct(fleet.policy.moveMargin)} below`,
+        });
+        continue;
+      }
       const detail =
         `${h.name} is hot (${before}, above ${pct(fleet.policy.cpuHighWatermark)} cpu or ` +
         `${pct(fleet.policy.memoryHighWatermark)} memory in ${fleet.policy.hotSamples} of the last ` +

@@ -51,6 +51,8 @@ export class Fleet {
   readonly pending: PendingMove[] = [];
   /** Tenants moved for load this cycle: no second load move before their cooldown is even recorded. */
   readonly loadMoved = new Set<string>();
+  /** Load moves per tenant this cycle, against maxMovesPerTenantPerCycle. */
+  private readonly loadMoves = new Map<string, number>();
   /** Host count of each tenant before this cycle's moves. */
   private readonly initialHosts = new Map<string, number>();
   private used = 0;
@@ -148,9 +150,12 @@ export class Fleet {
     if (this.unmet.length < MAX_UNMET) this.unmet.push(u);
   }
 
-  hasBudget(kind: MoveKind, to: string | null): boolean {
+  /** `tenant` null: not held to the per-tenant budget. */
+  hasBudget(kind: MoveKind, to: string | null, tenant: string | null): boolean {
     if (kind === 'exempt') return true;
     if (this.used >= this.policy.maxMovesPerCycle) return false;
+    const moved = tenant === null ? 0 : (this.loadMoves.get(tenant) ?? 0);
+    if (kind === 'load' && moved >= this.policy.maxMovesPerTenantPerCycle) return false;
     return to === null || (this.hosts.get(to)?.incoming ?? 0) < this.policy.maxMovesPerHostPerCycle;
   }
 
@@ -207,7 +212,10 @@ export class Fleet {
     kind: MoveKind,
     hostsAfter?: number,
   ): boolean {
-    if (!this.hasBudget(kind, to)) {
+    // A dedication moves the whole tenant at once (its dedicated hosts in, its shared ones out): half of
+    // one is worse than either end, so it is one step of the tenant's budget however many moves it takes.
+    const whole = why.reason === 'dedicate' || why.reason === 'undedicate';
+    if (!this.hasBudget(kind, to, whole ? null : tenantName)) {
       this.deferred++;
       return false;
     }
@@ -268,7 +276,10 @@ export class Fleet {
     this.assignment.set(tenantName, next);
     this.moves.push({ tenant: tenantName, from, to, reason: why.reason, detail: why.detail });
     if (kind !== 'exempt') this.used++;
-    if (kind === 'load') this.loadMoved.add(tenantName);
+    if (kind === 'load') {
+      this.loadMoved.add(tenantName);
+      this.loadMoves.set(tenantName, (this.loadMoves.get(tenantName) ?? 0) + 1);
+    }
     return true;
   }
 

@@ -42,10 +42,18 @@ export function unseen(delta: number, base: number | null, now: number | null): 
 /** A load ratio; unknown (or not a number) is the worst case. */
 const known = (v: number | null): number => (v === null || !Number.isFinite(v) ? 1 : v);
 
-/** Sample i of a host counts as hot: above a high watermark (unknown counts as full), host up. */
-function hotSample(h: PlannerState['hosts'][string], i: number, p: CapacityPolicy): boolean {
+/**
+ * Sample i of a host counts as hot: above a high watermark (unknown counts as full) and, in absolute
+ * terms, at or above that resource's floor; host up.
+ */
+function hotSample(h: PlannerState['hosts'][string], i: number, p: CapacityPolicy, host: HostModel): boolean {
   if (!h.up[i]) return false;
-  return (h.cpu[i] ?? 1) > p.cpuHighWatermark || (h.memory[i] ?? 1) > p.memoryHighWatermark;
+  const cpu = h.cpu[i] ?? 1;
+  const memory = h.memory[i] ?? 1;
+  return (
+    (cpu > p.cpuHighWatermark && cpu * host.cpuCores >= p.hotFloorCpuCores) ||
+    (memory > p.memoryHighWatermark && memory * host.memoryBytes >= p.hotFloorMemoryBytes)
+  );
 }
 
 /**
@@ -78,7 +86,7 @@ export function hostViews(model: CapacityModel, policy: CapacityPolicy, state: P
     let hots = 0;
     for (let i = 0; i < n; i++) {
       if (!hist!.up[i]) downs++;
-      else if (hotSample(hist!, i, policy)) hots++;
+      else if (hotSample(hist!, i, policy, h)) hots++;
     }
     const adj = pending.get(h.name);
     const view: HostView = {

@@ -22,6 +22,49 @@ const cases: PlanCase[] = [
     moves: [[], ['t3:a>b:host-hot']],
   },
   {
+    name: 'absolute floor: a host above its watermark but using less than the floor in absolute terms is not hot',
+    // a: 95 % of 16 cores = 15.2 cores, under a 16-core floor; its memory is far from its watermark.
+    at: () => fleet({ hosts: hotA }),
+    policy: { hotFloorCpuCores: 16 },
+    cycles: 3,
+    moves: [[], [], []],
+  },
+  {
+    name: 'absolute floor: the same host above the floor is hot',
+    at: () => fleet({ hosts: hotA }),
+    policy: { hotFloorCpuCores: 15 },
+    cycles: 2,
+    moves: [[], ['t3:a>b:host-hot']],
+  },
+  {
+    name: 'friction: no move when the best fit would end less than moveMargin cooler than the source is',
+    // Only t2 (6.25 % of a host) fits under b's low watermark: b 78 % → 84.25 %, 10.75 points under a's 95 %.
+    at: () => fleet({ hosts: { ...hotA, b: { cpu: 0.78 }, c: { cpu: 0.78 }, d: { cpu: 0.78 } } }),
+    policy: { cpuHighWatermark: 0.9, cpuLowWatermark: 0.85, moveMargin: 0.15 },
+    cycles: 2,
+    moves: [[], []],
+  },
+  {
+    name: 'friction: the same move with the default margin (10 points)',
+    at: () => fleet({ hosts: { ...hotA, b: { cpu: 0.78 }, c: { cpu: 0.78 }, d: { cpu: 0.78 } } }),
+    policy: { cpuHighWatermark: 0.9, cpuLowWatermark: 0.85 },
+    cycles: 2,
+    moves: [[], ['t2:a>b:host-hot']],
+  },
+  {
+    name: 'per-tenant budget: a tenant that must grow by two hosts takes one per cycle',
+    // t3: 24 cores over 2 hosts is 75 % of a 16-core host each; growShare 0.3 wants 5 hosts.
+    at: () =>
+      fleet({
+        tenants: { t3: { demand: { cpu: 24, memoryBytes: 8 * 2 ** 30 } } },
+        hosts: { a: { cpu: 0.5 }, d: { cpu: 0.5 } },
+      }),
+    policy: { maxMovesPerTenantPerCycle: 1 },
+    apply: true,
+    cycles: 2,
+    moves: [['t3:+>b:grow'], ['t3:+>c:grow']],
+  },
+  {
     name: 'one hot sample in three is a spike: nothing moves',
     at: (i) => fleet({ hosts: i === 1 ? hotA : {} }),
     cycles: 4,
@@ -53,7 +96,7 @@ const cases: PlanCase[] = [
   },
   {
     name: 'no target stays below the low watermark: nothing moves',
-    at: () => fleet({ hosts: { ...hotA, b: { cpu: 0.65 }, c: { cpu: 0.65 }, d: { cpu: 0.65 } } }),
+    at: () => fleet({ hosts: { ...hotA, b: { cpu: 0.7 }, c: { cpu: 0.7 }, d: { cpu: 0.7 } } }),
     cycles: 2,
     moves: [[], []],
   },
@@ -85,7 +128,7 @@ const cases: PlanCase[] = [
     name: 'no room: a tenant still served elsewhere leaves the down host; one served nowhere goes to the least loaded',
     at: () =>
       fleet({
-        hosts: { a: { cpu: 0.69 }, b: { cpu: 0.68 }, c: { up: false }, d: { cpu: 0.69 } },
+        hosts: { a: { cpu: 0.74 }, b: { cpu: 0.73 }, c: { up: false }, d: { cpu: 0.74 } },
         extraTenants: [tenant('t4', 1)],
         assignments: { t4: ['c'] },
       }),
@@ -191,7 +234,7 @@ describe('plan', () => {
 
   it('reports what it could not do, with the numbers', () => {
     const outs = cycles(
-      () => fleet({ hosts: { ...hotA, b: { cpu: 0.65 }, c: { cpu: 0.65 }, d: { cpu: 0.65 } } }),
+      () => fleet({ hosts: { ...hotA, b: { cpu: 0.7 }, c: { cpu: 0.7 }, d: { cpu: 0.7 } } }),
       testPolicy(),
       2,
     );

@@ -31,6 +31,19 @@ export interface CapacityPolicy {
   maxMovesPerCycle: number;
   /** Tenants one host takes per cycle. */
   maxMovesPerHostPerCycle: number;
+  /** Load moves (hot, grow, shrink, dedicate) of one tenant per cycle; safety moves are not counted. */
+  maxMovesPerTenantPerCycle: number;
+  /**
+   * Absolute floors: a sample above a high watermark counts as hot only when the host also uses at least
+   * this much (a 1-core host at 90 % is a quarter of a core: moving tenants for it is noise, not relief).
+   */
+  hotFloorCpuCores: number;
+  hotFloorMemoryBytes: number;
+  /**
+   * Friction: a tenant leaves a hot host only for one whose load (the higher of cpu and memory) after the
+   * move is at least this much below the source's now; otherwise moving it just moves the heat.
+   */
+  moveMargin: number;
   /** A shared tenant grows while its per-host share of a host (cpu or memory) is above this. */
   growShare: number;
   /** It shrinks by one host when its share on one host fewer would still be below this. */
@@ -51,9 +64,9 @@ export const DEFAULT_POLICY: Readonly<CapacityPolicy> = Object.freeze({
   minHostsPerTenant: 3,
   maxHostsPerTenant: 32,
   cpuHighWatermark: 0.85,
-  cpuLowWatermark: 0.7,
+  cpuLowWatermark: 0.75,
   memoryHighWatermark: 0.9,
-  memoryLowWatermark: 0.75,
+  memoryLowWatermark: 0.85,
   windowSamples: 3,
   hotSamples: 2,
   downSamples: 2,
@@ -61,6 +74,10 @@ export const DEFAULT_POLICY: Readonly<CapacityPolicy> = Object.freeze({
   tenantCooldownMs: 300_000,
   maxMovesPerCycle: 50,
   maxMovesPerHostPerCycle: 10,
+  maxMovesPerTenantPerCycle: 1,
+  hotFloorCpuCores: 0.5,
+  hotFloorMemoryBytes: 512 * 1024 ** 2,
+  moveMargin: 0.1,
   growShare: 0.3,
   shrinkShare: 0.1,
   dedicateCpuCores: 32,
@@ -92,6 +109,10 @@ export const policyOverridesSchema = z
     tenantCooldown: duration.optional(),
     maxMovesPerCycle: count.optional(),
     maxMovesPerHostPerCycle: count.optional(),
+    maxMovesPerTenantPerCycle: count.optional(),
+    hotFloorCpuCores: z.number().min(0).optional(),
+    hotFloorMemory: bytes.optional(),
+    moveMargin: z.number().min(0).max(1).optional(),
     growShare: ratio.optional(),
     shrinkShare: ratio.optional(),
     dedicateCpuCores: z.number().positive().nullable().optional(),
@@ -100,14 +121,17 @@ export const policyOverridesSchema = z
     minDedicatedHosts: count.max(1000).optional(),
     unknownDemandShare: ratio.optional(),
   })
-  .transform(({ settle, tenantCooldown, dedicateMemory, ...rest }): Partial<CapacityPolicy> => {
-    const out: Partial<CapacityPolicy> = {};
-    for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(out, { [k]: v });
-    if (settle !== undefined) out.settleMs = settle;
-    if (tenantCooldown !== undefined) out.tenantCooldownMs = tenantCooldown;
-    if (dedicateMemory !== undefined) out.dedicateMemoryBytes = dedicateMemory;
-    return out;
-  });
+  .transform(
+    ({ settle, tenantCooldown, dedicateMemory, hotFloorMemory, ...rest }): Partial<CapacityPolicy> => {
+      const out: Partial<CapacityPolicy> = {};
+      for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(out, { [k]: v });
+      if (settle !== undefined) out.settleMs = settle;
+      if (tenantCooldown !== undefined) out.tenantCooldownMs = tenantCooldown;
+      if (dedicateMemory !== undefined) out.dedicateMemoryBytes = dedicateMemory;
+      if (hotFloorMemory !== undefined) out.hotFloorMemoryBytes = hotFloorMemory;
+      return out;
+    },
+  );
 
 /** Relations between fields a per-field schema cannot see; each entry is one broken rule. */
 function policyProblems(p: CapacityPolicy): string[] {
