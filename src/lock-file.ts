@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -34,5 +35,52 @@ export async function createExclusive(file: string, content: string): Promise<bo
     throw e;
   } finally {
     await unlink(tmp).catch(ignoreMissing);
+  }
+}
+
+/**
+ * Which process holds a lock: its pid and, on Linux, its start time (/proc/<pid>/stat) and the boot id,
+ * so a lock left by a killed process is stale even when its pid now belongs to someone else — in a
+ * container every restart is pid 1 again. `start`/`boot` null: not known (another OS, an older lock file).
+ */
+export interface ProcessIdentity {
+  pid: number;
+  start: string | null;
+  boot: string | null;
+}
+
+export function processIdentity(pid: number = process.pid): ProcessIdentity {
+  return { pid, start: processStart(pid), boot: bootId() };
+}
+
+/** The process still runs: same pid, and (where known) same boot and same process start. */
+export function identityAlive(h: ProcessIdentity): boolean {
+  try {
+    process.kill(h.pid, 0);
+  } catch (e) {
+    // EPERM: it exists, it just is not ours to signal.
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const boot = bootId();
+  if (h.boot !== null && boot !== null && h.boot !== boot) return false;
+  const start = processStart(h.pid);
+  return h.start === null || start === null || h.start === start;
+}
+
+/** Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces and parens, so cut after it. */
+function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function bootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
   }
 }

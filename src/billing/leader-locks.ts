@@ -4,7 +4,14 @@ import * as path from 'node:path';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { pgPoolOf } from '../db/open.js';
-import { createExclusive, ignoreMissing, readOrUndefined } from '../lock-file.js';
+import {
+  createExclusive,
+  identityAlive,
+  ignoreMissing,
+  processIdentity,
+  readOrUndefined,
+  type ProcessIdentity,
+} from '../lock-file.js';
 import type { Database } from '../db/schema.js';
 
 /** One way to hold leadership: a Postgres session lock, or a lock file next to the embedded database. */
@@ -99,8 +106,9 @@ const q = (text: string, values: string[]): pg.QueryConfig =>
 
 /**
  * PGlite: only one process can use the embedded database, and this file says which one runs its billing
- * jobs (the CLI checks it before opening the database offline). It holds `<pid>\n<token>\n`; a file whose
- * pid is not alive is stale and taken over. The token tells two holders in one process apart.
+ * jobs (the CLI checks it before opening the database offline). It holds `<pid>\n<token>\n<start>\n<boot>\n`
+ * (see ProcessIdentity: a pid reused after a restart, pid 1 in a container, is not the holder); a file
+ * whose holder is not alive is stale and taken over. The token tells two holders in one process apart.
  */
 export class FileLock implements LeaderLock {
   readonly describe: string;
@@ -114,10 +122,11 @@ export class FileLock implements LeaderLock {
   }
 
   async tryAcquire(): Promise<boolean> {
-    const content = `${this.pid}\n${randomUUID()}\n`;
+    const me = processIdentity(this.pid);
+    const content = `${me.pid}\n${randomUUID()}\n${me.start ?? ''}\n${me.boot ?? ''}\n`;
     if (await this.create(content)) return this.hold(content);
     const existing = await readOrUndefined(this.file);
-    if (existing === undefined || pidAlive(pidOf(existing))) return false;
+    if (existing === undefined || holderAlive(existing)) return false;
     // Stale. Removed only while it is still the same stale file: a racing process may have just taken
     // it over (a small window remains between this read and the unlink; both then re-create with link).
     if ((await readOrUndefined(this.file)) !== existing) return false;
@@ -139,8 +148,7 @@ export class FileLock implements LeaderLock {
   /** The pid of a live process holding the lock, if any (this process included). */
   async holder(): Promise<number | undefined> {
     const content = await readOrUndefined(this.file);
-    const pid = content === undefined ? undefined : pidOf(content);
-    return pid !== undefined && pidAlive(pid) ? pid : undefined;
+    return content !== undefined && holderAlive(content) ? identityOf(content)?.pid : undefined;
   }
 
   private hold(content: string): boolean {
@@ -154,20 +162,17 @@ export class FileLock implements LeaderLock {
   }
 }
 
-function pidOf(content: string): number | undefined {
-  const pid = Number(content.split('\n')[0]);
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+/** The holder a lock file names; lines 3 and 4 are absent in files of older versions. */
+function identityOf(content: string): ProcessIdentity | undefined {
+  const [pidText, , start, boot] = content.split('\n');
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return { pid, start: start || null, boot: boot || null };
 }
 
-function pidAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, it just is not ours to signal.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function holderAlive(content: string): boolean {
+  const id = identityOf(content);
+  return id !== undefined && identityAlive(id);
 }
 
 /** The lock that fits the database: an advisory lock on real Postgres, a file next to PGlite. */

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers/poll.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.js';
 import { openDatabase, pgPoolOf, type OpenedDatabase } from '../db/open.js';
+import { processIdentity } from '../lock-file.js';
 import {
   AdvisoryLock,
   FileLock,
@@ -128,6 +129,24 @@ describe('Leader on the embedded database (lock file)', () => {
     expect(a.isLeader()).toBe(true);
     expect(await lock.holder()).toBe(process.pid);
   });
+
+  // Only where start times are known (Linux /proc); elsewhere the pid alone decides.
+  it.skipIf(processIdentity(process.ppid).start === null)(
+    'takes over a lock whose pid is alive but is another process than the one that wrote it (pid reuse)',
+    async () => {
+      const file = path.join(dataDir(), LEADER_LOCK_FILE);
+      const parent = processIdentity(process.ppid);
+      writeFileSync(file, `${process.ppid}\nold-token\n${Number(parent.start) + 1}\n${parent.boot ?? ''}\n`);
+      const lock = new FileLock(file);
+      expect(await lock.holder()).toBeUndefined();
+      const a = await startLeader(lock);
+      expect(a.isLeader()).toBe(true);
+      // The same parent with its true start time holds a lock.
+      const other = path.join(dataDir(), LEADER_LOCK_FILE);
+      writeFileSync(other, `${process.ppid}\nparent\n${parent.start}\n${parent.boot ?? ''}\n`);
+      expect(await new FileLock(other).holder()).toBe(process.ppid);
+    },
+  );
 
   it('does not take over a lock of a live process, and loses the lead when its file is taken away', async () => {
     const file = path.join(dataDir(), LEADER_LOCK_FILE);

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import { createExclusive, ignoreMissing, readOrUndefined } from '../lock-file.js';
+import {
+  createExclusive,
+  identityAlive,
+  ignoreMissing,
+  processIdentity,
+  readOrUndefined,
+} from '../lock-file.js';
 
 /**
  * One writer per ship journal: `serve`'s shipper holds `<dataDir>/logs/ship.lock` for as long as it runs,
@@ -53,12 +58,10 @@ export class ShipLock {
   async acquire(): Promise<LockHolder | undefined> {
     if (this.held !== undefined) return undefined;
     const me: LockContent = {
-      pid: process.pid,
       owner: this.owner,
       since: this.clock.now().toISOString(),
       token: randomUUID(),
-      start: processStart(process.pid),
-      boot: bootId(),
+      ...processIdentity(),
     };
     const text = `${JSON.stringify(me)}\n`;
     // A few rounds: another process may take, drop or replace the lock between our steps.
@@ -67,7 +70,8 @@ export class ShipLock {
       const existing = await readOrUndefined(this.file);
       if (existing === undefined) continue; // released meanwhile
       const holder = parse(existing);
-      if (holder && alive(holder)) return { pid: holder.pid, owner: holder.owner, since: holder.since };
+      if (holder && identityAlive(holder))
+        return { pid: holder.pid, owner: holder.owner, since: holder.since };
       // Stale (or junk, e.g. left by a full disk): removed only while it is still that very file.
       if ((await readOrUndefined(this.file)) === existing) await unlink(this.file).catch(ignoreMissing);
     }
@@ -106,37 +110,5 @@ function parse(text: string): LockContent | undefined {
     };
   } catch {
     return undefined;
-  }
-}
-
-/** The holder still runs: same pid, and (where known) same boot and same process start. */
-function alive(h: LockContent): boolean {
-  try {
-    process.kill(h.pid, 0);
-  } catch (e) {
-    // EPERM: it exists, it just is not ours to signal.
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const boot = bootId();
-  if (h.boot !== null && boot !== null && h.boot !== boot) return false;
-  const start = processStart(h.pid);
-  return h.start === null || start === null || h.start === start;
-}
-
-/** Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces and parens, so cut after it. */
-function processStart(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function bootId(): string | null {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
-  } catch {
-    return null;
   }
 }
