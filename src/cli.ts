@@ -98,13 +98,6 @@ export async function main(): Promise<void> {
         });
       }
     });
-  // `overseer … | head`: the reader went away. Like any Unix tool, stop printing (an unhandled EPIPE would
-  // end the process with a stack trace); what the command does besides printing goes on.
-  for (const stream of [process.stdout, process.stderr])
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
-      stream.destroy();
-    });
   const code = await runCli(process.argv.slice(2), { env: process.env, output: processOutput, stopSignal });
   process.exitCode = code;
   // Every component is stopped by now; a socket or timer a library left behind must not keep the
