@@ -16,7 +16,7 @@ import {
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/helpers/pg-cluster.js';
-import { startS3rver, type S3rverInstance } from '../../test/helpers/s3rver.js';
+import { startS3rver, type S3rverInstance, rawS3Client } from '../../test/helpers/s3rver.js';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import type { StoredObject } from './object-store.js';
 import { S3ObjectStore, type S3StoreOptions } from './s3-store.js';
@@ -77,13 +77,7 @@ async function failure(p: Promise<unknown>): Promise<OverseerError> {
 beforeAll(async () => {
   s3 = await startS3rver();
   tmp = mkdtempSync(path.join(tmpdir(), 'overseer-s3-store-'));
-  raw = new S3Client({
-    region: s3.region,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: s3.credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  raw = rawS3Client(s3);
 });
 
 afterAll(async () => {

@@ -4,11 +4,12 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startS3rver, type S3rverInstance } from '../../test/helpers/s3rver.js';
+import { startS3rver, type S3rverInstance, rawS3Client } from '../../test/helpers/s3rver.js';
 import { ManualClock } from '../clock.js';
 import { ErrorCodes } from '../errors/index.js';
 import { createErrorCounter } from '../instrument.js';
@@ -56,13 +57,7 @@ const cleanups: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
   s3 = await startS3rver();
-  raw = new S3Client({
-    region: s3.region,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: s3.credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  raw = rawS3Client(s3);
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { S3rverInstance } from './s3rver.js';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { rawS3Client, type S3rverInstance } from './s3rver.js';
 
 /** One object as stored: its key, its gunzipped text, and whether its bytes match its sha256 metadata. */
 export interface BucketObject {
@@ -13,13 +13,7 @@ export interface BucketObject {
 
 /** Every object under `prefix`, every page followed, read and checked without Overseer's code. */
 export async function readBucket(s3: S3rverInstance, prefix: string): Promise<BucketObject[]> {
-  const client = new S3Client({
-    region: s3.region,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: s3.credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  const client = rawS3Client(s3);
   try {
     const keys: string[] = [];
     let token: string | undefined;

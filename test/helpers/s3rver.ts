@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -134,4 +135,18 @@ export async function startS3rver(
     },
     output: () => out,
   };
+}
+
+/**
+ * A plain SDK client on the instance, for tests that check the bucket without Overseer's code. Checksums
+ * only when required: s3rver stores a streamed body with the SDK's default checksums corrupted.
+ */
+export function rawS3Client(s3: Pick<S3rverInstance, 'region' | 'endpoint' | 'credentials'>): S3Client {
+  return new S3Client({
+    region: s3.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: s3.credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
 }
