@@ -87,6 +87,14 @@ function generateSpool(seed: number, dayMs: number): SpoolFile[] {
   while (big.size < BIG_FILES) big.add(int(0, FILES - 1));
   const copyOf = int(1, 10);
   const copyAt = int(20, FILES - 1);
+  // The copy takes the place of file copyAt: a big file drawn there would be small, one probe short.
+  // Redrawn after the fact so that seeds printed before this line still replay the same spool.
+  if (big.delete(copyAt)) {
+    while (big.size < BIG_FILES) {
+      const f = int(0, FILES - 1);
+      if (f !== copyAt) big.add(f);
+    }
+  }
   const crlfAt = int(0, FILES - 1);
   const noFinalNewlineAt = int(0, FILES - 1);
 
