@@ -33,7 +33,8 @@ function describe(label: string, o: Outcome, s: ScrapeSettings): string {
   return (
     `${label}: ${r.scrapes} scrapes in ${r.windowS.toFixed(1)} s (${rounds.toFixed(2)} rounds for ${s.rounds} nominal` +
     `${Math.abs(rounds - s.rounds) > 0.05 * s.rounds ? ' — WARNING: off by > 5 %' : ''}), ` +
-    `${Math.round(r.gzipShare * 100)} % gzip, RSS ${(r.rssBytes / MiB).toFixed(0)} MiB`
+    `${Math.round(r.gzipShare * 100)} % gzip, RSS ${(r.rssBytes / MiB).toFixed(0)} MiB ` +
+    `(${(r.rssStartBytes / MiB).toFixed(0)} MiB when the measured rounds began)`
   );
 }
 

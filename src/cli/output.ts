@@ -9,9 +9,8 @@ const guarded = new WeakSet<NodeJS.WriteStream>();
 /**
  * `overseer … | head`: when the reader goes away, stop printing, like any Unix tool (an unhandled EPIPE
  * would end the process with a stack trace); what the command does besides printing goes on. Only stdout
- * (what is piped), and only from its first write: guarding stdout and stderr at start made `serve` (which
- * writes its banner to stderr and logs to fd 1 through its own writer) grow from ~1.0 to ~1.7 GiB RSS in
- * the scrape benchmark.
+ * (what is piped), and only from its first write: `serve` logs to fd 1 through its own writer and never
+ * needs the guard.
  */
 const write = (stream: NodeJS.WriteStream, t: string): void => {
   if (stream === process.stdout && !guarded.has(stream)) {

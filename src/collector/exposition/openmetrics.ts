@@ -1,14 +1,15 @@
 import { parseOpenMetricsNumber, parseOpenMetricsSeconds } from './float.js';
 import { CHAR, Lexer, seriesKey } from './lexer.js';
 import { exemplarAllowed, OPENMETRICS_TYPES, PointCheck, pointLabel, SUFFIXES } from './openmetrics-rules.js';
-import type {
-  Exemplar,
-  Exposition,
-  ParseOptions,
-  LabelPairs,
-  MetricFamily,
-  MetricType,
-  Sample,
+import {
+  ParsedSample,
+  type Exemplar,
+  type Exposition,
+  type ParseOptions,
+  type LabelPairs,
+  type MetricFamily,
+  type MetricType,
+  type Sample,
 } from './types.js';
 
 interface OpenFamily {
@@ -233,7 +234,7 @@ export function parseOpenMetrics(text: string, opts: ParseOptions = {}): Exposit
       seen.add(series);
     }
     fam.samples++;
-    samples.push({ name, labels, value, timestampMs, exemplar, family: fam.index, series });
+    samples.push(new ParsedSample(name, labels, value, timestampMs, exemplar, fam.index, series));
   }
 
   function reserve(fam: OpenFamily, at: number): void {

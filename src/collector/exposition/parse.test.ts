@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalSeries, seriesLabels } from './lexer.js';
-import { LABELS_OMITTED } from './types.js';
+import { LABELS_OMITTED, ParsedSample } from './types.js';
 import { ExpositionSyntaxError, formatFromContentType, parseExposition } from './parse.js';
 import type { Exposition, ExpositionFormat, MetricType } from './types.js';
 
@@ -1619,6 +1619,21 @@ describe('Sample.series', () => {
     ['prometheus', lines(String.raw`m{a="x\"y\\z\nw"} 1`), String.raw`m{a="x\"y\\z\nw"}`],
   ])('%s %j → %s', (format, text, series) => {
     expect(parseExposition(text, format).samples[0]!.series).toBe(series);
+  });
+});
+
+describe('Sample objects', () => {
+  // Object literals would let V8 pretenure the site and send every later scrape's samples (and, through
+  // their series slices, the body text) to the old generation as garbage: see ParsedSample.
+  it.each<[ExpositionFormat, string, { labels?: boolean; checkDuplicates?: boolean }]>([
+    ['prometheus', lines('m{a="1"} 1', 'm{a="2"} 2', 'n 3'), {}],
+    ['prometheus', lines('m{a="1"} 1', 'm{b="2",a="1"} 2', 'n 3'), { labels: false, checkDuplicates: false }],
+    ['prometheus', lines('m{a="1"}  1'), {}], // the full parser's path (two spaces)
+    ['openmetrics', om('m{a="1"} 1'), {}],
+  ])('%s %j: built by the ParsedSample constructor', (format, text, options) => {
+    const samples = parseExposition(text, format, options).samples;
+    expect(samples.length).toBeGreaterThan(0);
+    for (const s of samples) expect(s).toBeInstanceOf(ParsedSample);
   });
 });
 

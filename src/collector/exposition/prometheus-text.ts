@@ -2,7 +2,15 @@ import { parseGoFloat, parseMillis } from './float.js';
 import { CHAR, labelOf, Lexer, seriesKey } from './lexer.js';
 import { fastComment, fastSample } from './prometheus-fast.js';
 import { follows, groupSorted, pointLabelOf } from './series-order.js';
-import type { Exposition, LabelPairs, MetricFamily, MetricType, ParseOptions, Sample } from './types.js';
+import {
+  ParsedSample,
+  type Exposition,
+  type LabelPairs,
+  type MetricFamily,
+  type MetricType,
+  type ParseOptions,
+  type Sample,
+} from './types.js';
 
 export interface OpenFamily {
   index: number;
@@ -292,16 +300,7 @@ export class PromTextParser {
     this.unique(fam, name, labels, sorted, series, at);
     fam.samples++;
     fam.lastLabels = labels;
-    this.samples.push({
-      name,
-      labels: out,
-      value,
-      timestampMs,
-      exemplar: undefined,
-      family: fam.index,
-      series,
-      raw,
-    });
+    this.samples.push(new ParsedSample(name, out, value, timestampMs, undefined, fam.index, series, raw));
   }
 
   /**
