@@ -62,7 +62,7 @@ export class Billing implements Component {
     const registers = [deps.registry];
     const leader = new Leader({
       lock: deps.lock ?? leaderLockFor(deps),
-      logger: deps.logger.child({ component: 'billing-leader' }),
+      logger: deps.logger.child({ part: 'leader' }),
       role: 'billing jobs',
       ...(deps.leaderCheckSchedule ? { checkSchedule: deps.leaderCheckSchedule } : {}),
       ...(deps.countError ? { countError: deps.countError } : {}),

@@ -71,7 +71,7 @@ export class Capacity implements Component {
   constructor(private readonly deps: CapacityDeps) {
     this.leader = new Leader({
       lock: deps.lock ?? capacityLockFor(deps),
-      logger: deps.logger.child({ component: 'capacity-leader' }),
+      logger: deps.logger.child({ part: 'leader' }),
       role: 'capacity loops',
       ...(deps.leaderCheckSchedule ? { checkSchedule: deps.leaderCheckSchedule } : {}),
       ...(deps.countError ? { countError: deps.countError } : {}),

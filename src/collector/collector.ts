@@ -62,7 +62,7 @@ export class Collector implements Component {
       window: this.window,
       catalog: this.catalog,
       registry: deps.registry,
-      logger: deps.logger.child({ component: 'scrape' }),
+      logger: deps.logger.child({ part: 'scrape' }),
       clock: deps.clock,
     });
     this.nodeExporter = new ProcNodeExporter({ clock: deps.clock });
@@ -70,7 +70,7 @@ export class Collector implements Component {
       this.fileSd = new FileSd({
         patterns: c.fileSd,
         refreshIntervalMs: c.fileSdRefreshInterval,
-        logger: deps.logger.child({ component: 'file-sd' }),
+        logger: deps.logger.child({ part: 'file-sd' }),
         registry: deps.registry,
         onChange: (targets) => this.manager.sync([...this.staticTargets, ...targets]),
         ...(deps.countError ? { countError: deps.countError } : {}),
