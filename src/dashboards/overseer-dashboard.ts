@@ -94,6 +94,97 @@ const billing: RowSpec = {
       [{ expr: own('overseer_billing_leader'), legend: '{{instance}}' }],
       'Exactly one replica should lead (1): it alone scans spools, closes hours and applies retention.',
     ),
+    ts(
+      'Usage page cache: lookups per second',
+      'ops',
+      [
+        { expr: perSecond('overseer_billing_usage_cache_lookups_total', ['result']), legend: '{{result}}' },
+        {
+          expr: perSecond('overseer_billing_usage_cache_evictions_total', ['reason']),
+          legend: 'evicted {{reason}}',
+        },
+        { expr: perSecond('overseer_billing_usage_cache_refused_total'), legend: 'refused' },
+      ],
+      '"off": billing_hourly change notifications are not heard, so every request reads the rows.',
+    ),
+    ts('Usage page cache: size', 'bytes', [
+      { expr: own('overseer_billing_usage_cache_bytes'), legend: 'bytes {{instance}}' },
+      { expr: own('overseer_billing_usage_cache_listening'), legend: 'listening {{instance}}' },
+    ]),
+  ],
+};
+
+const capacity: RowSpec = {
+  title: 'Capacity',
+  panels: [
+    ts('Capacity cycles per second by result', 'ops', [
+      { expr: perSecond('overseer_capacity_cycles_total', ['result']), legend: '{{result}}' },
+    ]),
+    ts('Capacity cycle and plan duration (p90)', 's', [
+      {
+        expr: `histogram_quantile(0.9, ${sum(rate(own('overseer_capacity_cycle_duration_seconds_bucket')), ['le'])})`,
+        legend: 'cycle',
+      },
+      {
+        expr: `histogram_quantile(0.9, ${sum(rate(own('overseer_capacity_plan_duration_seconds_bucket')), ['le'])})`,
+        legend: 'planner',
+      },
+    ]),
+    ts(
+      'Moves per second by reason',
+      'ops',
+      [
+        {
+          expr: perSecond('overseer_capacity_moves_proposed_total', ['reason']),
+          legend: 'proposed {{reason}}',
+        },
+        {
+          expr: perSecond('overseer_capacity_moves_applied_total', ['reason']),
+          legend: 'applied {{reason}}',
+        },
+      ],
+      'Proposed moves are counted once per cycle; in plan mode none is applied unless an admin applies it.',
+    ),
+    ts('Hosts by state', 'short', [
+      { expr: `max(${own('overseer_capacity_hosts')}) by (state)`, legend: '{{state}}' },
+    ]),
+    ts(
+      'Routing table version and leader',
+      'short',
+      [
+        { expr: `max(${own('overseer_capacity_routing_version')})`, legend: 'version' },
+        { expr: own('overseer_capacity_leader'), legend: 'leader {{instance}}' },
+      ],
+      'The version only grows; exactly one replica should lead the capacity loop.',
+    ),
+  ],
+};
+
+const logs: RowSpec = {
+  title: 'Log shipping',
+  panels: [
+    ts(
+      'Bytes not yet in the object store',
+      'bytes',
+      [
+        { expr: own('overseer_log_bytes_pending'), legend: 'pending {{instance}}' },
+        { expr: own('overseer_log_backlog_limit_bytes'), legend: 'limit {{instance}}' },
+      ],
+      'Above the limit (logs.maxBacklogBytes) the store has been unreachable too long: error 101710.',
+    ),
+    ts('Oldest line not yet shipped', 's', [
+      { expr: own('overseer_log_oldest_pending_seconds'), legend: '{{instance}}' },
+    ]),
+    ts('Uploaded bytes per second', 'Bps', [
+      { expr: perSecond('overseer_log_uploaded_bytes_total'), legend: 'uploaded' },
+    ]),
+    ts('Upload failures and deferred files per second', 'ops', [
+      { expr: perSecond('overseer_log_upload_failures_total'), legend: 'upload failures' },
+      { expr: perSecond('overseer_log_ship_deferred_total', ['stage']), legend: 'deferred {{stage}}' },
+    ]),
+    ts('Log files by state', 'short', [
+      { expr: sum(own('overseer_log_files'), ['state']), legend: '{{state}}' },
+    ]),
   ],
 };
 
@@ -132,15 +223,18 @@ const process: RowSpec = {
   ],
 };
 
-/** Overseer watching itself: scrapes and window, alarm evaluation and delivery, billing jobs, API, process. */
+/**
+ * Overseer watching itself: scrapes and window, alarm evaluation and delivery, billing jobs and usage cache,
+ * the capacity loop, log shipping, API, process.
+ */
 export function overseerDashboard(): DashboardSpec {
   return {
     uid: 'overseer-self',
     title: 'Overseer',
     description:
-      "Overseer's own metrics (GET /metrics): scrapes, sample window, alarms, notifications, billing, API.",
+      "Overseer's own metrics (GET /metrics): scrapes, sample window, alarms, notifications, billing, capacity, log shipping, API.",
     tags: ['overseer', 'generated', 'self'],
     variables: { job: 'multi', instance: 'multi' },
-    rows: [scrapes, alarms, billing, http, process],
+    rows: [scrapes, alarms, billing, capacity, logs, http, process],
   };
 }
