@@ -52,12 +52,13 @@ export function hostLoad(reader: NodeSeriesReader, nowMs: number, loadWindowMs: 
   let to = -Infinity;
   let idleSeries = 0;
   for (const row of reader.rows('node_cpu_seconds_total')) {
-    if (labelOf(row.labels, 'mode') === 'idle') idleSeries++;
+    const isIdle = labelOf(row.labels, 'mode') === 'idle';
+    if (isIdle) idleSeries++;
     const points = reader.points(row.series, since);
     if (points.length < 2) continue;
     const inc = increase(points);
     all += inc;
-    if (labelOf(row.labels, 'mode') === 'idle') idle += inc;
+    if (isIdle) idle += inc;
     from = Math.min(from, points[0]!.t);
     to = Math.max(to, points.at(-1)!.t);
   }

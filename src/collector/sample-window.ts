@@ -214,6 +214,11 @@ export class SampleWindow {
     this.targets.delete(targetId);
   }
 
+  /** Whether a target has any series of a metric name: `rows(…).length > 0` without building the rows. */
+  hasName(targetId: string, name: string): boolean {
+    return (this.targets.get(targetId)?.byName.get(name)?.length ?? 0) > 0;
+  }
+
   /** Rows of one metric name of a target. */
   rows(targetId: string, name: string): WindowRow[] {
     const ring = this.targets.get(targetId);

@@ -28,8 +28,7 @@ export class ScrapeSource implements MetricsSource {
       if (s.goneSince !== undefined && s.lastSuccess === undefined) continue;
       const id = s.target.id;
       const isNode =
-        window.rows(id, 'node_cpu_seconds_total').length > 0 ||
-        window.rows(id, 'node_memory_MemTotal_bytes').length > 0;
+        window.hasName(id, 'node_cpu_seconds_total') || window.hasName(id, 'node_memory_MemTotal_bytes');
       const host = hostOf(s.target);
       const existing = byHost.get(host);
       if (existing !== undefined && (!isNode || existing.cpu !== null || existing.memory !== null)) continue;
