@@ -12,6 +12,7 @@ import { ErrorCodes, isOverseerError } from '../errors/index.js';
 import { CapacityAdmin } from './admin-ops.js';
 import { Capacity, LOOP_ACTOR } from './capacity.js';
 import { loadPlan } from './plan-store.js';
+import { loadPlannerMemory } from './planner-memory.js';
 import { policyFrom } from './policy.js';
 import { applyChange, readRouting } from './routing-table.js';
 
@@ -88,6 +89,19 @@ describe('the capacity loop on real Postgres', () => {
       })
       .execute();
 
+  /** Routes each tenant to h1, h2 and h3 (version 1). */
+  const onH1toH3 = (tenants: string[]) =>
+    applyChange(database.db, {
+      actor: 'setup',
+      reason: 'setup',
+      tenants,
+      moves: () =>
+        tenants.flatMap((t) =>
+          ['h1', 'h2', 'h3'].map((h) => ({ tenant: t, from: null, to: h, reason: 'setup', detail: '' })),
+        ),
+      audit: { action: 'setup', subject: 'setup', detail: {} },
+    });
+
   beforeAll(async () => {
     second = await openDatabase({ url: database.url, dataDir: '/nonexistent', logger });
   });
@@ -97,7 +111,7 @@ describe('the capacity loop on real Postgres', () => {
   });
   beforeEach(async () => {
     for (const c of running.splice(0)) await c.stop();
-    await sql`truncate capacity_routes, capacity_routing_versions, capacity_hosts, capacity_tenants, capacity_plan, audit_log, billing_hourly`.execute(
+    await sql`truncate capacity_routes, capacity_routing_versions, capacity_hosts, capacity_tenants, capacity_plan, capacity_planner_memory, audit_log, billing_hourly`.execute(
       database.db,
     );
     await sql`update capacity_state set version = 0, frozen = false`.execute(database.db);
@@ -172,16 +186,7 @@ describe('the capacity loop on real Postgres', () => {
 
   it('auto mode: a host that stays hot sheds a tenant within 2 intervals', async () => {
     for (const t of ['t1', 't2']) await bill(t, 0.6);
-    await applyChange(database.db, {
-      actor: 'setup',
-      reason: 'setup',
-      tenants: ['t1', 't2'],
-      moves: () =>
-        ['t1', 't2'].flatMap((t) =>
-          ['h1', 'h2', 'h3'].map((h) => ({ tenant: t, from: null, to: h, reason: 'setup', detail: '' })),
-        ),
-      audit: { action: 'setup', subject: 'setup', detail: {} },
-    });
+    await onH1toH3(['t1', 't2']);
     const { c, clock } = make('auto');
     await c.start();
     expect((await c.runCycle()).plan!.moves).toEqual([]);
@@ -202,16 +207,7 @@ describe('the capacity loop on real Postgres', () => {
   it('plan mode: once an operator applies the plan, its moves count as made (no second shed while load lags)', async () => {
     await bill('big', 3.6);
     await bill('small', 0.6);
-    await applyChange(database.db, {
-      actor: 'setup',
-      reason: 'setup',
-      tenants: ['big', 'small'],
-      moves: () =>
-        ['big', 'small'].flatMap((t) =>
-          ['h1', 'h2', 'h3'].map((h) => ({ tenant: t, from: null, to: h, reason: 'setup', detail: '' })),
-        ),
-      audit: { action: 'setup', subject: 'setup', detail: {} },
-    });
+    await onH1toH3(['big', 'small']);
     const { c, clock } = make('plan');
     await c.start();
     cpu.h1 = 0.95;
@@ -228,6 +224,78 @@ describe('the capacity loop on real Postgres', () => {
     // The measurement still says 95 % (it lags the move): the applied move is projected, nothing else goes.
     clock.advance(INTERVAL);
     expect((await c.runCycle()).plan!.moves).toEqual([]);
+  });
+
+  it('a new leader goes on from the memory of the last one: its samples, and the load of a move still settling', async () => {
+    await bill('big', 3.6);
+    await bill('small', 0.6);
+    await onH1toH3(['big', 'small']);
+    const clock = new ManualClock(NOW);
+    const takeOver = async (db = database.db): Promise<Capacity> => {
+      const { c } = make('auto', db, clock);
+      await c.start();
+      await waitFor('the new replica to lead', () => (c.isLeader() ? true : undefined), {
+        timeoutMs: 15_000,
+      });
+      return c;
+    };
+    const a = await takeOver();
+    expect((await a.runCycle()).plan!.moves).toEqual([]);
+    // One hot sample of the two a host needs (hotSamples 2), then the leader goes away.
+    cpu.h1 = 0.95;
+    clock.advance(INTERVAL);
+    expect((await a.runCycle()).plan!.moves).toEqual([]);
+    await a.stop();
+
+    // Afresh, b would need two more samples; with a's memory the next one is the second.
+    const b = await takeOver(second.db);
+    clock.advance(INTERVAL);
+    const shed = (await b.runCycle()).plan!.moves;
+    expect(shed).toMatchObject([{ tenant: 'big', from: 'h1', reason: 'host-hot' }]);
+    await b.stop();
+
+    // h1 still reads 95 % (the measure lags the move). Afresh, c would shed a second tenant after two
+    // samples; with b's memory the settling move is projected and nothing else leaves h1.
+    const c = await takeOver();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(INTERVAL);
+      expect((await c.runCycle()).plan!.moves).toEqual([]);
+    }
+    expect((await readRouting(database.db)).version).toBe(2);
+    await c.stop();
+
+    // The control: the same leader change without the memory does shed small too.
+    await sql`truncate capacity_planner_memory`.execute(database.db);
+    const d = await takeOver(second.db);
+    const later = [];
+    for (let i = 0; i < 3; i++) {
+      clock.advance(INTERVAL);
+      later.push(...(await d.runCycle()).plan!.moves);
+    }
+    expect(later).toMatchObject([{ tenant: 'small', from: 'h1', reason: 'host-hot' }]);
+  });
+
+  it('a memory older than the planner window keeps no host samples', async () => {
+    cpu.h1 = 0.95;
+    const clock = new ManualClock(NOW);
+    const { c: a } = make('plan', database.db, clock);
+    await a.start();
+    await a.runCycle();
+    await a.stop();
+    const row = await database.db.selectFrom('capacity_planner_memory').selectAll().executeTakeFirstOrThrow();
+    expect(Object.keys((row.state as { hosts: object }).hosts).sort()).toEqual([
+      'h1',
+      'h2',
+      'h3',
+      'h4',
+      'h5',
+    ]);
+    expect(row.saved_at.getTime()).toBe(NOW);
+    const m = await loadPlannerMemory(database.db, NOW + 3 * INTERVAL + 1, 3 * INTERVAL);
+    expect(m.state.hosts).toEqual({});
+    expect(
+      Object.keys((await loadPlannerMemory(database.db, NOW + 3 * INTERVAL, 3 * INTERVAL)).state.hosts),
+    ).toHaveLength(5);
   });
 
   it('auto mode leaves the table alone when an operator changed it meanwhile (stale, not failed)', async () => {

@@ -13,6 +13,7 @@ import type { Component } from '../lifecycle.js';
 import { readLiveModel, type LiveModel } from './live-model.js';
 import { CapacityMetrics } from './metrics.js';
 import { emptyPlannerState, plan, type PlannerState } from './planner.js';
+import { loadPlannerMemory, savePlannerMemory } from './planner-memory.js';
 import { advanceState } from './planner-state.js';
 import { inputsOf, loadPlan, planIdOf, savePlan, type PublishedPlan } from './plan-store.js';
 import type { CapacityPolicy } from './policy.js';
@@ -52,9 +53,9 @@ export interface CycleReport {
 /**
  * The capacity loop: every `capacity.interval`, on the one replica holding the capacity leader lock, it
  * reads the live model, runs the planner, and publishes the plan (capacity_plan, so every replica serves
- * it); in `auto` mode it also applies the moves as a new routing table version. The planner's history
- * (samples, cooldowns) lives in this process: a new leader starts it afresh and so waits N samples before
- * it calls a host hot, which errs on the side of moving nothing.
+ * it); in `auto` mode it also applies the moves as a new routing table version. The planner's memory
+ * (samples, cooldowns, settling moves) is saved after every cycle and read back by the next leader, so a
+ * failover or restart neither moves a tenant again inside its cooldown nor forgets load still settling.
  */
 export class Capacity implements Component {
   readonly name = 'capacity';
@@ -65,6 +66,8 @@ export class Capacity implements Component {
   private lastPlanId: string | undefined;
   /** The planner's state had its last plan been applied: adopted once an operator applies that plan. */
   private pending: { planId: string; state: PlannerState } | undefined;
+  /** Leadership was (re)gained: the next cycle first reads the memory the last leader saved. */
+  private restore = false;
   private cycling: Promise<CycleReport> | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -80,6 +83,8 @@ export class Capacity implements Component {
         if (!leads) {
           this.state = emptyPlannerState();
           this.pending = undefined;
+        } else {
+          this.restore = true;
         }
       },
     });
@@ -139,6 +144,16 @@ export class Capacity implements Component {
     const { clock, db, logger } = this.deps;
     const t0 = performance.now();
     try {
+      if (this.restore) {
+        const memory = await loadPlannerMemory(
+          db,
+          clock.nowMs(),
+          this.deps.config.interval * this.deps.policy.windowSamples,
+        );
+        this.state = memory.state;
+        this.pending = memory.pending;
+        this.restore = false;
+      }
       await this.adoptAppliedPlan();
       const live = await this.liveModel();
       const nowMs = clock.nowMs();
@@ -180,6 +195,7 @@ export class Capacity implements Component {
         this.pending = { planId: published.planId, state: out.state };
       }
       await savePlan(db, published);
+      await savePlannerMemory(db, { state: this.state, pending: this.pending }, nowMs);
       this.metrics.cycles.inc({ result: report.appliedVersion !== undefined ? 'applied' : 'planned' });
       if (out.moves.length > 0)
         logger.info(

@@ -120,6 +120,7 @@ export interface Database {
   capacity_routing_versions: CapacityRoutingVersionsTable;
   capacity_routes: CapacityRoutesTable;
   capacity_plan: CapacityPlanTable;
+  capacity_planner_memory: CapacityPlannerMemoryTable;
 }
 
 /** Operator settings of a host (capacity admin commands). */
@@ -177,4 +178,13 @@ export interface CapacityPlanTable {
   moves: ColumnType<unknown, string, string>;
   inputs: ColumnType<unknown, string, string>;
   notes: ColumnType<unknown, string, string>;
+}
+
+/** The capacity planner's memory (one row), saved by the leader after every cycle. */
+export interface CapacityPlannerMemoryTable {
+  id: number;
+  state: ColumnType<unknown, string, string>;
+  pending_plan_id: string | null;
+  pending_state: ColumnType<unknown, string | null, string | null>;
+  saved_at: ColumnType<Date, Date | string, Date | string>;
 }
