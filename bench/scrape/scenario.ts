@@ -10,6 +10,7 @@ import { scrapeSettings, type ScrapeSettings } from './settings.js';
 import { startTargetServer, type TargetServer } from './target-client.js';
 
 const GOAL: Goal = { maxRatio: 1, text: 'overseer/prometheus ≤ 1.0×' };
+const GROWTH_GOAL: Goal = { maxRatio: 1.1, text: 'RSS at the end ≤ 1.1× RSS when the rounds began' };
 const MiB = 1024 * 1024;
 
 type Outcome = { ok: HalfResult } | { error: string };
@@ -80,6 +81,8 @@ async function run(): Promise<Result[]> {
   ];
   const rssOurs = pick(ovs, (r) => r.rssBytes / MiB);
   const rssBase = pick(prom, (r) => r.rssBytes / MiB);
+  const rssStartOurs = pick(ovs, (r) => r.rssStartBytes / MiB);
+  const growth = rssOurs !== null && rssStartOurs !== null ? rssOurs / rssStartOurs : null;
   return [
     {
       name: 'cpu-per-round',
@@ -92,6 +95,18 @@ async function run(): Promise<Result[]> {
       pass: judge(ours, ratio, GOAL),
       notes,
       ...(error ? { error } : {}),
+    },
+    {
+      // A scraper in a steady state (every series created before the rounds began) must not grow: this
+      // caught V8 pretenuring every parsed sample into the old generation (RSS ~1.0 → ~1.7 GiB).
+      name: 'rss-growth',
+      unit: 'MiB',
+      value: rssOurs,
+      baseline: { name: 'overseer when the measured rounds began', value: rssStartOurs },
+      ratioOf: 'ours/baseline',
+      ratio: growth,
+      goal: GROWTH_GOAL,
+      pass: judge(rssOurs, growth, GROWTH_GOAL),
     },
     {
       name: 'rss-at-end',
