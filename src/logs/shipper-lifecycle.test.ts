@@ -1,17 +1,14 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers/poll.js';
+import { testShipper, writeRotated } from '../../test/helpers/logs-shipper.js';
 import { ManualClock } from '../clock.js';
 import { ErrorCodes } from '../errors/index.js';
-import { createErrorCounter } from '../instrument.js';
 import { LocalObjectStore } from './local-store.js';
-import { rotatedName } from './log-names.js';
 import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
-import { LogShipper, type LogShipperOptions } from './shipper.js';
+import type { LogShipper, LogShipperOptions } from './shipper.js';
 
 /**
  * The shipper as a component: one journal writer per data dir (the lock), the last pass at stop within
@@ -72,23 +69,15 @@ afterEach(async () => {
 });
 
 function make(over: Partial<LogShipperOptions> = {}) {
-  const registry = new Registry();
-  const errors = createErrorCounter(registry);
-  const shipper = new LogShipper(
+  const t = testShipper(
     { dirs: [logs], dataDir, host: 'web-1', localRetentionMs: 0, intervalMs: 60_000, ...over },
-    { store, clock, logger: pino({ level: 'silent' }), registry, countError: errors.countError },
+    { store, clock },
   );
-  shippers.push(shipper);
-  const errorCount = async (code: number) =>
-    (await errors.counter.get()).values.find((v) => v.labels.code === String(code))?.value ?? 0;
-  return { shipper, errorCount };
+  shippers.push(t.shipper);
+  return t;
 }
 
-async function rotated(seq: number, data = `{"seq":${seq}}\n`): Promise<string> {
-  const file = join(logs, rotatedName({ service: 'api', startMs: T0, host: 'web-1', seq }));
-  await writeFile(file, data);
-  return file;
-}
+const rotated = (seq: number, data = `{"seq":${seq}}\n`) => writeRotated(logs, T0, seq, data);
 
 async function keys(): Promise<string[]> {
   const out: string[] = [];

@@ -3,19 +3,21 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  bucketKeys,
+  gunzippedObject,
+  s3TestStore,
+  testShipper,
+  writeRotated,
+} from '../../test/helpers/logs-shipper.js';
 import { startS3rver, type S3rverInstance, rawS3Client } from '../../test/helpers/s3rver.js';
 import { ManualClock } from '../clock.js';
 import { ErrorCodes } from '../errors/index.js';
-import { createErrorCounter } from '../instrument.js';
-import { rotatedName } from './log-names.js';
-import { S3ObjectStore } from './s3-store.js';
-import { LogShipper, type LogShipperOptions } from './shipper.js';
+import type { LogShipperOptions } from './shipper.js';
 
 /**
  * The issue's fault list against s3rver as the store: a corrupt .gz is caught before it is uploaded, the
@@ -60,49 +62,19 @@ afterEach(async () => {
 });
 
 function make(over: Partial<LogShipperOptions> = {}) {
-  const store = new S3ObjectStore(
-    {
-      bucket: s3.bucket,
-      prefix,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: s3.credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      maxAttempts: 1,
-      connectTimeoutMs: 500,
-      idleTimeoutMs: 2000,
-    },
-    { logger },
-  );
-  const registry = new Registry();
-  const errors = createErrorCounter(registry);
-  const shipper = new LogShipper(
+  const store = s3TestStore(s3, prefix, { idleTimeoutMs: 2000 });
+  const t = testShipper(
     { dirs: [logs], dataDir, host: 'web-1', localRetentionMs: DAY, prefix, ...over },
-    { store, clock, logger, registry, countError: errors.countError, random: () => 0.5 },
+    { store, clock, logger, random: () => 0.5 },
   );
   cleanups.push(() => store.stop());
-  cleanups.push(() => shipper.stop({ deadlineMs: 1000 }));
-  const errorCount = async (code: number) =>
-    (await errors.counter.get()).values.find((v) => v.labels.code === String(code))?.value ?? 0;
-  return { shipper, errorCount };
+  cleanups.push(() => t.shipper.stop({ deadlineMs: 1000 }));
+  return t;
 }
 
-async function rotated(seq: number, data: Buffer | string): Promise<string> {
-  const file = join(logs, rotatedName({ service: 'api', startMs: T0, host: 'web-1', seq }));
-  await writeFile(file, data);
-  return file;
-}
-
-async function bucketKeys(): Promise<string[]> {
-  const out = await raw.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }));
-  return (out.Contents ?? []).map((o) => o.Key!).sort();
-}
-
-async function object(key: string): Promise<Buffer> {
-  const out = await raw.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-  return gunzipSync(Buffer.from(await out.Body!.transformToByteArray()));
-}
+const rotated = (seq: number, data: Buffer | string) => writeRotated(logs, T0, seq, data);
+const listKeys = () => bucketKeys(raw, s3, prefix);
+const object = (key: string) => gunzippedObject(raw, s3, key);
 
 const outbox = () => join(dataDir, 'logs', 'outbox');
 const outboxFiles = async () => (existsSync(outbox()) ? (await readdir(outbox())).sort() : []);
@@ -129,7 +101,7 @@ describe('LogShipper faults with S3 (s3rver)', () => {
     const r = await shipper.shipOnce();
 
     expect(r).toMatchObject({ uploaded: 1, failed: 1 });
-    const keys = await bucketKeys();
+    const keys = await listKeys();
     expect(keys).toEqual([expect.stringContaining('.000000.log.gz')]);
     expect((await object(keys[0]!)).equals(kept)).toBe(true);
     expect(await errorCount(ErrorCodes.LOG_SHIP_GZ_UNRECOVERABLE)).toBe(1);
@@ -154,7 +126,7 @@ describe('LogShipper faults with S3 (s3rver)', () => {
     clock.advance(1000);
     expect(await shipper.shipOnce({ retryNow: true })).toMatchObject({ uploaded: 4 });
     expect(shipper.alarms()).toEqual([]);
-    expect(await bucketKeys()).toHaveLength(4);
+    expect(await listKeys()).toHaveLength(4);
   });
 
   it('deletes a local .gz only localRetention after its confirmed upload, and expires old remote objects', async () => {
@@ -173,17 +145,17 @@ describe('LogShipper faults with S3 (s3rver)', () => {
       await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: 'x' }));
     clock.advance(1000);
     expect(await shipper.shipOnce()).toMatchObject({ expired: 1 });
-    expect(await bucketKeys()).toEqual([`${prefix}README`, `${prefix}api/web-1/2025/01/02/13/${base(f)}.gz`]);
+    expect(await listKeys()).toEqual([`${prefix}README`, `${prefix}api/web-1/2025/01/02/13/${base(f)}.gz`]);
     clock.set(T0 + 31 * DAY);
     expect(await shipper.shipOnce()).toMatchObject({ expired: 1 });
-    expect(await bucketKeys()).toEqual([`${prefix}README`]);
+    expect(await listKeys()).toEqual([`${prefix}README`]);
   });
 
   it('names objects by a custom key template', async () => {
     const { shipper } = make({ keyTemplate: '{prefix}by-host/{host}/{YYYY}{MM}{DD}/{service}-{file}.gz' });
     const f = await rotated(0, 'templated\n');
     expect(await shipper.shipOnce()).toMatchObject({ uploaded: 1 });
-    expect(await bucketKeys()).toEqual([`${prefix}by-host/web-1/20250102/api-${base(f)}.gz`]);
+    expect(await listKeys()).toEqual([`${prefix}by-host/web-1/20250102/api-${base(f)}.gz`]);
     expect((await shipper.status())[0]?.key).toBe(`${prefix}by-host/web-1/20250102/api-${base(f)}.gz`);
   });
 });

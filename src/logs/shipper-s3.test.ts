@@ -1,22 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  bucketKeys,
+  gunzippedObject,
+  s3TestStore,
+  testShipper,
+  writeRotated,
+} from '../../test/helpers/logs-shipper.js';
 import { startS3rver, type S3rverInstance, rawS3Client } from '../../test/helpers/s3rver.js';
 import { ManualClock } from '../clock.js';
 import { ErrorCodes } from '../errors/index.js';
-import { createErrorCounter } from '../instrument.js';
-import { rotatedName } from './log-names.js';
 import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
-import { S3ObjectStore, type S3StoreOptions } from './s3-store.js';
-import { LogShipper, type LogShipperOptions, type ShipEvent } from './shipper.js';
+import type { S3ObjectStore, S3StoreOptions } from './s3-store.js';
+import type { LogShipperOptions, ShipEvent } from './shipper.js';
 
 const MiB = 1024 * 1024;
 const DAY = 86_400_000;
@@ -80,57 +83,27 @@ afterEach(async () => {
 });
 
 function s3Store(over: Partial<S3StoreOptions> = {}): Counting {
-  const store = new S3ObjectStore(
-    {
-      bucket: s3.bucket,
-      prefix,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: s3.credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      maxAttempts: 1,
-      connectTimeoutMs: 500,
-      idleTimeoutMs: 1000,
-      ...over,
-    },
-    { logger },
-  );
+  const store = s3TestStore(s3, prefix, over);
   cleanups.push(() => store.stop());
   return new Counting(store);
 }
 
 function make(store: ObjectStore, over: Partial<LogShipperOptions> = {}) {
-  const registry = new Registry();
-  const errors = createErrorCounter(registry);
-  const shipper = new LogShipper(
+  const t = testShipper(
     { dirs: [logs], dataDir, host: 'web-1', localRetentionMs: DAY, prefix, ...over },
-    { store, clock, logger, registry, countError: errors.countError, random: () => 0.5 },
+    { store, clock, logger, random: () => 0.5 },
   );
-  cleanups.push(() => shipper.stop({ deadlineMs: 1000 }));
-  const errorCount = async (code: number) =>
-    (await errors.counter.get()).values.find((v) => v.labels.code === String(code))?.value ?? 0;
-  return { shipper, errorCount };
+  cleanups.push(() => t.shipper.stop({ deadlineMs: 1000 }));
+  return t;
 }
 
-async function rotated(seq: number, data: Buffer): Promise<string> {
-  const file = join(logs, rotatedName({ service: 'api', startMs: T0, host: 'web-1', seq }));
-  await writeFile(file, data);
-  return file;
-}
+const rotated = (seq: number, data: Buffer) => writeRotated(logs, T0, seq, data);
 
 const keyOf = (file: string) =>
   `${prefix}api/web-1/2025/01/02/13/${file.slice(file.lastIndexOf('/') + 1)}.gz`;
 
-async function bucketKeys(): Promise<string[]> {
-  const out = await raw.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }));
-  return (out.Contents ?? []).map((o) => o.Key!).sort();
-}
-
-async function object(key: string): Promise<Buffer> {
-  const out = await raw.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-  return gunzipSync(Buffer.from(await out.Body!.transformToByteArray()));
-}
+const listKeys = () => bucketKeys(raw, s3, prefix);
+const object = (key: string) => gunzippedObject(raw, s3, key);
 
 const outboxFiles = async () => {
   const dir = join(dataDir, 'logs', 'outbox');
@@ -145,7 +118,7 @@ describe('LogShipper with S3 (s3rver)', () => {
 
     expect(await shipper.shipOnce()).toMatchObject({ uploaded: 2, sourcesDeleted: 2, failed: 0 });
 
-    expect(await bucketKeys()).toEqual(files.map(keyOf));
+    expect(await listKeys()).toEqual(files.map(keyOf));
     const rows = await shipper.status();
     for (const [i, f] of files.entries()) {
       expect(existsSync(f)).toBe(false);
@@ -187,7 +160,7 @@ describe('LogShipper with S3 (s3rver)', () => {
         await shipper.shipOnce();
       }
       expect((await shipper.status()).map((r) => r.state)).toEqual(Array(4).fill('uploaded'));
-      expect(await bucketKeys()).toEqual(files.map(keyOf).sort());
+      expect(await listKeys()).toEqual(files.map(keyOf).sort());
       expect([...store.puts.values()]).toEqual([1, 1, 1, 1]);
       expect(shipper.alarms()).toEqual([]);
       expect(await outboxFiles()).toHaveLength(4);
@@ -225,7 +198,7 @@ describe('LogShipper with S3 (s3rver)', () => {
     await stopping;
     expect(r).toMatchObject({ compressed: 1, uploaded: 0, failed: 0 });
     expect((await shipper.status())[0]).toMatchObject({ state: 'compressed', attempts: 0 });
-    expect(await bucketKeys()).toEqual([]);
+    expect(await listKeys()).toEqual([]);
 
     const store = s3Store(opts);
     const { shipper: next } = make(store);

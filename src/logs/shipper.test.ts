@@ -4,20 +4,20 @@ import { appendFile, mkdir, mkdtemp, open, readFile, readdir, rm, utimes, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import pino from 'pino';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers/poll.js';
+import { testShipper } from '../../test/helpers/logs-shipper.js';
 import { ManualClock } from '../clock.js';
 import { ErrorCodes } from '../errors/index.js';
-import { createErrorCounter } from '../instrument.js';
 import { gzipFile } from './compress.js';
 import { Journal, journalPath } from './journal.js';
 import { LocalObjectStore } from './local-store.js';
 import { rotatedName } from './log-names.js';
 import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
 import { outboxPath } from './ship-plan.js';
-import { LogShipper, type LogShipperOptions, type ShipEvent } from './shipper.js';
+import type { LogShipper } from './shipper.js';
+import { type LogShipperOptions, type ShipEvent } from './shipper.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 0, 2, 13);
@@ -81,9 +81,7 @@ afterEach(async () => {
 });
 
 function make(over: Partial<LogShipperOptions> = {}, deps: { onOverLimit?: (o: boolean) => void } = {}) {
-  const registry = new Registry();
-  const errors = createErrorCounter(registry);
-  const shipper = new LogShipper(
+  const t = testShipper(
     {
       dirs: [logs],
       dataDir,
@@ -93,20 +91,10 @@ function make(over: Partial<LogShipperOptions> = {}, deps: { onOverLimit?: (o: b
       intervalMs: 60_000,
       ...over,
     },
-    {
-      store,
-      clock,
-      logger: pino({ level: 'silent' }),
-      registry,
-      countError: errors.countError,
-      random: () => 0.5,
-      ...deps,
-    },
+    { store, clock, random: () => 0.5, ...deps },
   );
-  shippers.push(shipper);
-  const errorCount = async (code: number) =>
-    (await errors.counter.get()).values.find((v) => v.labels.code === String(code))?.value ?? 0;
-  return { shipper, registry, errorCount };
+  shippers.push(t.shipper);
+  return t;
 }
 
 async function rotated(seq: number, data: Buffer | string, dir = logs, service = 'api'): Promise<string> {
