@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOverseer, spawnOverseer } from './helpers/cli-process.js';
 import { waitFor } from './helpers/poll.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
+import { seededRandom } from './helpers/prng.js';
 
 /*
  * Crash safety of `overseer billing ingest <spool>`: the process is killed with SIGKILL at random points,
@@ -39,18 +40,6 @@ const CHUNK = 20_000;
 const SEED = process.env.BILLING_CRASH_SEED
   ? Number(process.env.BILLING_CRASH_SEED)
   : Math.floor(Math.random() * 2 ** 31);
-
-/** mulberry32: small, seedable, good enough to pick data and kill points. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface SpoolFile {
   name: string;
@@ -76,7 +65,7 @@ function withOffset(ms: number, offsetMin: number): string {
  * and one lacks its final newline.
  */
 function generateSpool(seed: number, dayMs: number): SpoolFile[] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
@@ -517,7 +506,7 @@ describe('overseer billing ingest survives SIGKILL at random points', () => {
     //   multi-chunk file not aimed at yet), plus a random time of up to two files' work, which lands in
     //   the reading, parsing, a chunk's COPY or statement, its commit or the move of the next file;
     // - `last file`: one file left: a random time around the end of startup and into that file.
-    const rnd = prng(SEED ^ 0x5eed);
+    const rnd = seededRandom(SEED ^ 0x5eed);
     const aimed = new Set<string>();
     const outcomes: Outcome[] = [];
     let kills = 0;

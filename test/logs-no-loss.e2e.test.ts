@@ -6,6 +6,7 @@ import { runOverseer, spawnOverseer } from './helpers/cli-process.js';
 import { readBucket } from './helpers/logs-bucket.js';
 import { startNumberedWriter } from './helpers/logs-writer.js';
 import { startS3rver, type S3rverInstance } from './helpers/s3rver.js';
+import { seededRandom } from './helpers/prng.js';
 
 /**
  * The no-loss test. A service writes N numbered lines through `overseer/logging` across ~150 rotations
@@ -24,18 +25,6 @@ const N = 20_000;
 const SEED = Number(process.env.LOGS_NO_LOSS_SEED ?? 20261125);
 const PREFIX = 'noloss/';
 const OUTAGE_RUNS = { from: 3, to: 8 }; // S3 down before run 3, back before run 8
-
-/** mulberry32: small, seedable, good enough to place kills. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('no lost log line (SIGKILLed shippers, S3 outage)', () => {
   let s3: S3rverInstance;
@@ -71,7 +60,7 @@ describe('no lost log line (SIGKILLed shippers, S3 outage)', () => {
   });
 
   it(`keeps every one of ${N} lines, each exactly once in the bucket (seed ${SEED})`, async () => {
-    const random = rng(SEED);
+    const random = seededRandom(SEED);
     const writer = startNumberedWriter(
       { dir: logs, service: 'svc', lines: N, perTick: 200, tickMs: 100, maxBytes: 16 * 1024, pad: 40 },
       root,
