@@ -1,15 +1,11 @@
-import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Clock } from '../clock.js';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from '../config.js';
-import type { Database } from '../db/schema.js';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import type { Component } from '../lifecycle.js';
 import { applyRetention, closeHours, scanSpoolDirs, type ScanReport } from './jobs.js';
 import { pruneDone } from './spool-retention.js';
-import { cronLogger, Leader, leaderLockFor, type LeaderLock } from './leader.js';
+import { cronLogger, Leader, leaderLockFor, type LeadingComponentDeps } from './leader.js';
 
 export const BILLING_JOBS = ['scan', 'close', 'retention'] as const;
 export type BillingJob = (typeof BILLING_JOBS)[number];
@@ -20,19 +16,9 @@ export interface JobResults {
   retention: { dropped: string[]; doneDeleted: number };
 }
 
-export interface BillingDeps {
-  db: Kysely<Database>;
+export interface BillingDeps extends LeadingComponentDeps {
   /** spoolDirs already absolute (the caller resolves them against the config file). */
   config: Config['billing'];
-  dbKind: 'postgres' | 'pglite';
-  dataDir: string;
-  clock: Clock;
-  logger: Logger;
-  registry: Registry;
-  countError?: (code: number) => void;
-  /** Tests: another lock, or a faster leader check than every 5 s. */
-  lock?: LeaderLock;
-  leaderCheckSchedule?: string;
 }
 
 interface Metrics {

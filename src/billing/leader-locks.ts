@@ -39,13 +39,15 @@ const QUERY_TIMEOUT_MS = 5_000;
  * no listener of ours it would crash the process instead of ending a lead.
  */
 export class AdvisoryLock implements LeaderLock {
-  readonly describe = `pg_advisory_lock(${LEADER_LOCK_KEY})`;
+  readonly describe: string;
   private held: pg.PoolClient | undefined;
 
   constructor(
     private readonly pool: () => pg.Pool | undefined,
     private readonly key: bigint = LEADER_LOCK_KEY,
-  ) {}
+  ) {
+    this.describe = `pg_advisory_lock(${key})`;
+  }
 
   async tryAcquire(onLost: (reason: string) => void): Promise<boolean> {
     const pool = this.pool();
@@ -175,13 +177,15 @@ function holderAlive(content: string): boolean {
   return id !== undefined && identityAlive(id);
 }
 
-/** The lock that fits the database: an advisory lock on real Postgres, a file next to PGlite. */
-export function leaderLockFor(opts: {
-  dbKind: 'postgres' | 'pglite';
-  db: Kysely<Database>;
-  dataDir: string;
-}): LeaderLock {
+/**
+ * The lock that fits the database: an advisory lock on real Postgres, a file next to PGlite. Each role
+ * that leads on its own (billing jobs, the capacity loop) names its own key and file; billing's by default.
+ */
+export function leaderLockFor(
+  opts: { dbKind: 'postgres' | 'pglite'; db: Kysely<Database>; dataDir: string },
+  which: { key: bigint; file: string } = { key: LEADER_LOCK_KEY, file: LEADER_LOCK_FILE },
+): LeaderLock {
   return opts.dbKind === 'postgres'
-    ? new AdvisoryLock(() => pgPoolOf(opts.db))
-    : new FileLock(path.join(opts.dataDir, LEADER_LOCK_FILE));
+    ? new AdvisoryLock(() => pgPoolOf(opts.db), which.key)
+    : new FileLock(path.join(opts.dataDir, which.file));
 }

@@ -15,6 +15,7 @@ import {
   Leader,
   LEADER_LOCK_FILE,
   LEADER_LOCK_KEY,
+  leaderLockFor,
   type LeaderLock,
 } from './leader.js';
 
@@ -77,6 +78,23 @@ describe('Leader on real Postgres (session advisory lock)', () => {
     expect(a.isLeader()).toBe(false);
     await waitFor('b to take over', () => (b.isLeader() ? true : undefined), { timeoutMs: 10_000 });
     expect(await holders()).toHaveLength(1);
+  });
+
+  it('each role has its own key: both lead at once, and each lock names its key', async () => {
+    const billing = leaderLockFor({ dbKind: 'postgres', db: opened[0]!.db, dataDir: '/nonexistent' });
+    const other = leaderLockFor(
+      { dbKind: 'postgres', db: opened[1]!.db, dataDir: '/nonexistent' },
+      { key: 42n, file: 'other.lock' },
+    );
+    try {
+      expect(await billing.tryAcquire(() => undefined)).toBe(true);
+      expect(await other.tryAcquire(() => undefined)).toBe(true);
+      expect(billing.describe).toBe(`pg_advisory_lock(${LEADER_LOCK_KEY})`);
+      expect(other.describe).toBe('pg_advisory_lock(42)');
+    } finally {
+      await billing.release();
+      await other.release();
+    }
   });
 
   it('a broken leader connection ends the lead at once; the lock is taken again afterwards', async () => {

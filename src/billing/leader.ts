@@ -1,5 +1,9 @@
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/schema.js';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import type { LeaderLock } from './leader-locks.js';
 
@@ -20,6 +24,20 @@ export function cronLogger(logger: Logger): CronLogger {
     error: (m, err) => logger.error({ err: err ?? m }, String(m)),
     debug: (m) => logger.debug(String(m)),
   };
+}
+
+/** What a component that leads (billing jobs, the capacity loop) is built from, besides its own parts. */
+export interface LeadingComponentDeps {
+  db: Kysely<Database>;
+  dbKind: 'postgres' | 'pglite';
+  dataDir: string;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  countError?: (code: number) => void;
+  /** Tests: another lock, or a faster leader check than every 5 s. */
+  lock?: LeaderLock;
+  leaderCheckSchedule?: string;
 }
 
 export interface LeaderDeps {

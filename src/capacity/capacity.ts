@@ -1,13 +1,6 @@
-import * as path from 'node:path';
-import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import { AdvisoryLock, FileLock, Leader, type LeaderLock } from '../billing/leader.js';
-import type { Clock } from '../clock.js';
+import { Leader, leaderLockFor, type LeadingComponentDeps } from '../billing/leader.js';
 import type { MetricsSource } from '../collector/metrics-source.js';
 import type { Config } from '../config.js';
-import { pgPoolOf } from '../db/open.js';
-import type { Database } from '../db/schema.js';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import type { Component } from '../lifecycle.js';
 import { readLiveModel, type LiveModel } from './live-model.js';
@@ -26,20 +19,10 @@ export const CAPACITY_LOCK_FILE = 'capacity.leader.lock';
 /** Who the audit log names for changes the loop makes itself (auto mode). */
 export const LOOP_ACTOR = 'overseer:capacity-loop';
 
-export interface CapacityDeps {
-  db: Kysely<Database>;
-  dbKind: 'postgres' | 'pglite';
-  dataDir: string;
+export interface CapacityDeps extends LeadingComponentDeps {
   config: Config['capacity'];
   policy: CapacityPolicy;
   source: MetricsSource;
-  clock: Clock;
-  logger: Logger;
-  registry: Registry;
-  countError?: (code: number) => void;
-  /** Tests: another lock, or a faster leader check than every 5 s. */
-  lock?: LeaderLock;
-  leaderCheckSchedule?: string;
 }
 
 export interface CycleReport {
@@ -73,7 +56,7 @@ export class Capacity implements Component {
 
   constructor(private readonly deps: CapacityDeps) {
     this.leader = new Leader({
-      lock: deps.lock ?? capacityLockFor(deps),
+      lock: deps.lock ?? leaderLockFor(deps, { key: CAPACITY_LOCK_KEY, file: CAPACITY_LOCK_FILE }),
       logger: deps.logger.child({ part: 'leader' }),
       role: 'capacity loops',
       ...(deps.leaderCheckSchedule ? { checkSchedule: deps.leaderCheckSchedule } : {}),
@@ -265,12 +248,3 @@ function notesOf(out: object): string[] {
 }
 
 /** An advisory lock of its own on real Postgres; a lock file of its own next to PGlite. */
-function capacityLockFor(opts: {
-  dbKind: 'postgres' | 'pglite';
-  db: Kysely<Database>;
-  dataDir: string;
-}): LeaderLock {
-  return opts.dbKind === 'postgres'
-    ? new AdvisoryLock(() => pgPoolOf(opts.db), CAPACITY_LOCK_KEY)
-    : new FileLock(path.join(opts.dataDir, CAPACITY_LOCK_FILE));
-}
