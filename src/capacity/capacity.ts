@@ -154,7 +154,7 @@ export class Capacity implements Component {
         appliedVersion: null,
         moves: out.moves,
         inputs: inputsOf(live.model, out.moves),
-        notes: notesOf(out),
+        notes: out.notes.slice(0, 100),
       };
       // The same plan cycle after cycle (plan mode waits for an operator) is proposed once.
       if (published.planId !== this.lastPlanId)
@@ -238,13 +238,3 @@ export class Capacity implements Component {
     return r.version;
   }
 }
-
-/** Why the planner did (or could not do) what it did, when it says so; a string list either way. */
-function notesOf(out: object): string[] {
-  const notes = (out as { notes?: unknown }).notes;
-  return Array.isArray(notes)
-    ? notes.slice(0, 100).map((n) => (typeof n === 'string' ? n : JSON.stringify(n)))
-    : [];
-}
-
-/** An advisory lock of its own on real Postgres; a lock file of its own next to PGlite. */

@@ -113,6 +113,26 @@ describe('the routing table on real Postgres', () => {
     });
   });
 
+  it('writes the table the moves leave in order: a host added then removed in one change is gone, one removed then re-added keeps its row', async () => {
+    await applyChange(database.db, change([mv('t', null, 'a'), mv('t', null, 'b'), mv('t', null, 'd')]));
+    // A drain to e followed by a shrink off e (the planner makes such pairs), and b off and back on.
+    await applyChange(
+      database.db,
+      change([mv('t', 'd', 'e'), mv('t', 'e', null), mv('t', 'b', 'c'), mv('t', 'c', 'b')]),
+    );
+    expect(await readRouting(database.db)).toEqual({ version: 2, routes: { t: ['a', 'b'] } });
+    const rows = await database.db
+      .selectFrom('capacity_routes')
+      .select(['host', 'since_version'])
+      .where('tenant', '=', 't')
+      .orderBy('host')
+      .execute();
+    expect(rows.map((r) => [r.host, Number(r.since_version)])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+  });
+
   it('computes moves from the hosts under the lock; no moves: no version and no audit entry', async () => {
     await applyChange(database.db, change([mv('t1', null, 'h1')]));
     const seen: Array<readonly string[] | undefined> = [];

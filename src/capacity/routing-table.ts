@@ -100,7 +100,7 @@ export async function tryApplyChange(
     const previous = Number(head.version);
     const current = await hostsOf(trx, change.tenants);
     const moves = change.moves(current);
-    const conflicts = conflictsOf(current, moves);
+    const { problems: conflicts, hosts: after } = replayMoves(current, moves);
     const outdated = change.expectVersion !== undefined && change.expectVersion !== previous;
     // Nothing written yet: the transaction ends having changed nothing.
     if (conflicts.length > 0 || outdated)
@@ -119,10 +119,15 @@ export async function tryApplyChange(
       .insertInto('capacity_routing_versions')
       .values({ version, actor: change.actor, reason: change.reason, moves: JSON.stringify(moves) })
       .execute();
-    const removed = moves.filter((m) => m.from !== null).map((m) => [m.tenant, m.from!] as const);
-    const added = moves
-      .filter((m) => m.to !== null)
-      .map((m) => ({ tenant: m.tenant, host: m.to!, since_version: version }));
+    // The table after the moves in order, written as its difference from now: a host a change adds and
+    // then removes again (drain to e, then shrink off e) must not be left behind.
+    const removed: Array<readonly [string, string]> = [];
+    const added: Array<{ tenant: string; host: string; since_version: number }> = [];
+    for (const [tenant, hosts] of after) {
+      const before = new Set(current.get(tenant) ?? []);
+      for (const h of before) if (!hosts.has(h)) removed.push([tenant, h]);
+      for (const h of hosts) if (!before.has(h)) added.push({ tenant, host: h, since_version: version });
+    }
     if (removed.length > 0)
       await trx
         .deleteFrom('capacity_routes')
@@ -134,13 +139,7 @@ export async function tryApplyChange(
           ),
         )
         .execute();
-    // A tenant moved off a host and back onto it in one change: the delete above removed the row first.
-    if (added.length > 0)
-      await trx
-        .insertInto('capacity_routes')
-        .values(added)
-        .onConflict((oc) => oc.columns(['tenant', 'host']).doNothing())
-        .execute();
+    if (added.length > 0) await trx.insertInto('capacity_routes').values(added).execute();
     await new AuditLog({ db: trx }).record(change.actor, change.audit.action, change.audit.subject, {
       ...change.audit.detail,
       version,
@@ -171,6 +170,14 @@ export function conflictsOf(
   current: ReadonlyMap<string, readonly string[]>,
   moves: readonly Move[],
 ): string[] {
+  return replayMoves(current, moves).problems;
+}
+
+/** `moves` applied in order to `current`: the hosts of every tenant they touch, and what did not fit. */
+function replayMoves(
+  current: ReadonlyMap<string, readonly string[]>,
+  moves: readonly Move[],
+): { problems: string[]; hosts: Map<string, Set<string>> } {
   const hosts = new Map<string, Set<string>>();
   const problems: string[] = [];
   for (const m of moves) {
@@ -182,5 +189,5 @@ export function conflictsOf(
     if (m.from !== null) set.delete(m.from);
     if (m.to !== null) set.add(m.to);
   }
-  return problems;
+  return { problems, hosts };
 }
