@@ -85,7 +85,8 @@ export class CapacityAdmin {
     const after: HostSettings = {
       ...before,
       cordoned: action !== 'uncordon',
-      draining: action === 'drain',
+      // A cordon keeps a drain going (as the simulator has it); uncordon ends both.
+      draining: action === 'drain' || (action === 'cordon' && before.draining),
     };
     await this.deps.db.transaction().execute(async (trx) => {
       await this.store.saveHost(after, actor, trx);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { CapacityModel, Move } from './model.js';
 
@@ -73,7 +73,16 @@ export async function savePlan(db: Kysely<Database>, p: PublishedPlan): Promise<
   await db
     .insertInto('capacity_plan')
     .values({ id: 1, ...values })
-    .onConflict((oc) => oc.column('id').doUpdateSet(values))
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({
+        ...values,
+        // The same plan published again (plan mode, cycle after cycle) keeps an apply made meanwhile: an
+        // operator's apply between this cycle's read and write must not be undone.
+        applied_version: sql<string | null>`case when capacity_plan.plan_id = excluded.plan_id
+          then coalesce(excluded.applied_version, capacity_plan.applied_version)
+          else excluded.applied_version end`,
+      }),
+    )
     .execute();
 }
 

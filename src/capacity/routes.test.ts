@@ -18,7 +18,7 @@ import type { Role } from '../http/roles.js';
 import { TokenStore } from '../http/tokens.js';
 import { Capacity } from './capacity.js';
 import type { Move } from './model.js';
-import { planIdOf, savePlan } from './plan-store.js';
+import { loadPlan, planIdOf, savePlan } from './plan-store.js';
 import { policyFrom } from './policy.js';
 import { capacityRoutes } from './routes.js';
 import { applyChange, readRouting } from './routing-table.js';
@@ -257,18 +257,25 @@ describe('capacity routes on real Postgres', () => {
       expect(byName.h2).toMatchObject({ cordoned: true, draining: false, tenants: ['t1', 't2'] });
       expect(byName.h3).toMatchObject({ cordoned: true, draining: true });
       expect(byName.h5).toMatchObject({ cpu: null, tenants: [] });
+      const h3Now = async () =>
+        ((await (await call('/api/v1/capacity/assignments', 'viewer')).json()) as typeof view).hosts.find(
+          (h) => h.name === 'h3',
+        );
+      // A cordon on a draining host keeps the drain going.
+      expect((await call('/api/v1/capacity/hosts/h3/cordon', 'operator', { method: 'POST' })).status).toBe(
+        200,
+      );
+      expect(await h3Now()).toMatchObject({ cordoned: true, draining: true });
       expect((await call('/api/v1/capacity/hosts/h3/uncordon', 'operator', { method: 'POST' })).status).toBe(
         200,
       );
-      const h3 = (
-        (await (await call('/api/v1/capacity/assignments', 'viewer')).json()) as typeof view
-      ).hosts.find((h) => h.name === 'h3');
-      expect(h3).toMatchObject({ cordoned: false, draining: false });
+      expect(await h3Now()).toMatchObject({ cordoned: false, draining: false });
 
       const entries = await audit();
       expect(entries.map((e) => [e.actor, e.action, e.subject])).toEqual([
         ['operator', 'capacity.host.cordon', 'host/h2'],
         ['admin', 'capacity.host.drain', 'host/h3'],
+        ['operator', 'capacity.host.cordon', 'host/h3'],
         ['operator', 'capacity.host.uncordon', 'host/h3'],
       ]);
       expect(entries[1]!.detail).toMatchObject({
@@ -487,6 +494,16 @@ describe('capacity routes on real Postgres', () => {
       // Twice: the table moved on since the plan was made.
       const again = await call('/api/v1/capacity/apply', 'operator', { method: 'POST', json: { planId } });
       expect((await problem(again)).code).toBe(ErrorCodes.CAPACITY_ROUTING_CHANGED);
+    });
+
+    it('the same plan published again by the next cycle stays applied; a new plan starts unapplied', async () => {
+      const planId = await publish([mv('t1', 'h1', 'h4')]);
+      await call('/api/v1/capacity/apply', 'operator', { method: 'POST', json: { planId } });
+      // The loop's cycle read the table before the apply and writes the same plan, unapplied, after it.
+      expect(await publish([mv('t1', 'h1', 'h4')])).toBe(planId);
+      expect((await loadPlan(database.db))?.appliedVersion).toBe(2);
+      await publish([mv('t2', 'h1', 'h4')], 2);
+      expect((await loadPlan(database.db))?.appliedVersion).toBeNull();
     });
 
     it('applies only the moves of the reasons asked for (a drain in plan mode)', async () => {
