@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
-import type { ApiClient } from './client.js';
+import { serverCodeOf, type ApiClient } from './client.js';
 import type { AssignmentsView, PlanView } from './capacity-render.js';
 import type { CliContext } from './context.js';
 
@@ -56,13 +56,25 @@ export async function drainHost(ctx: CliContext, client: ApiClient, o: DrainOpti
   }
 }
 
-/** The current plan's drain moves off `host`, if it is current and not applied yet. */
+/**
+ * Applies the current plan's drain moves when it has one off `host` and is current and not applied yet (the
+ * apply takes every drain move of that plan, off any draining host: they were all asked for).
+ */
 async function applyDrainMoves(client: ApiClient, host: string): Promise<void> {
   const { plan, version } = await client.request<PlanView>('GET', '/api/v1/capacity/plan');
   if (plan === null || plan.appliedVersion !== null || plan.basedOn !== version) return;
   if (!plan.moves.some((m) => m.reason === 'drain' && m.from === host)) return;
-  // Another operator (or a second drain) may apply first: the next poll sees a new plan.
+  // Another operator (or a second drain, or the loop's next cycle) may get there first: the next poll
+  // sees a new plan. Anything else (no permission, the server down) is the command's failure.
   await client
     .request('POST', '/api/v1/capacity/apply', { planId: plan.planId, reasons: ['drain'] })
-    .catch(() => undefined);
+    .catch((err: unknown) => {
+      if (!RACES_LOST.has(serverCodeOf(err) ?? 0)) throw err;
+    });
 }
+
+const RACES_LOST = new Set<number>([
+  ErrorCodes.CAPACITY_NO_PLAN,
+  ErrorCodes.CAPACITY_PLAN_STALE,
+  ErrorCodes.CAPACITY_ROUTING_CHANGED,
+]);

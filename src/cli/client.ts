@@ -63,9 +63,25 @@ export class ApiClient {
       throw new OverseerError(
         ErrorCodes.CLI_API_ERROR,
         `${method} ${url.pathname} failed: ${res.status} ${problem.title ?? res.statusText}${problem.code ? ` (server error ${problem.code})` : ''}`,
-        { details: problem.errors ?? [], ...(problem.hint ? { hint: problem.hint } : {}) },
+        {
+          details: problem.errors ?? [],
+          ...(problem.hint ? { hint: problem.hint } : {}),
+          cause: { status: res.status, code: problem.code } satisfies ApiFailure,
+        },
       );
     }
     return text;
   }
+}
+
+/** The `cause` of a failed API call: the HTTP status and the server's error code, when it sent one. */
+export interface ApiFailure {
+  status: number;
+  code: number | undefined;
+}
+
+/** The server's error code behind a failed API call, if `err` is one. */
+export function serverCodeOf(err: unknown): number | undefined {
+  const cause = err instanceof Error ? (err.cause as Partial<ApiFailure> | undefined) : undefined;
+  return typeof cause?.code === 'number' ? cause.code : undefined;
 }
