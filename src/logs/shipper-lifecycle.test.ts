@@ -8,7 +8,7 @@ import { ManualClock } from '../clock.js';
 import { ErrorCodes } from '../errors/index.js';
 import { LocalObjectStore } from './local-store.js';
 import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
-import type { LogShipper, LogShipperOptions } from './shipper.js';
+import { SHIPPER_ABORT_GRACE_MS, type LogShipper, type LogShipperOptions } from './shipper.js';
 
 /**
  * The shipper as a component: one journal writer per data dir (the lock), the last pass at stop within
@@ -19,7 +19,9 @@ const T0 = Date.UTC(2025, 0, 2, 13);
 
 /** The local archive, or down, or hanging on put until the upload is aborted. */
 class SwitchStore implements ObjectStore {
-  mode: 'up' | 'down' | 'hang' = 'up';
+  mode: 'up' | 'down' | 'hang' | 'deaf' = 'up';
+  /** Ends the puts held in `deaf` mode (which ignore the abort). */
+  release: () => void = () => undefined;
   constructor(private readonly inner: ObjectStore) {}
   get describe() {
     return this.inner.describe;
@@ -31,6 +33,7 @@ class SwitchStore implements ObjectStore {
         opts.signal?.addEventListener('abort', () => reject(opts.signal!.reason as Error)),
       );
     }
+    if (this.mode === 'deaf') await new Promise<void>((resolve) => (this.release = resolve));
     return this.inner.put(key, file, opts);
   }
   head(key: string): Promise<StoredObject | undefined> {
@@ -147,6 +150,19 @@ describe('LogShipper.stop', () => {
     store.mode = 'up';
     const next = make().shipper;
     expect(await next.shipOnce()).toMatchObject({ uploaded: 1, failed: 0 });
+  });
+
+  it('stops within its deadline and grace even when a step ignores the abort', async () => {
+    const { shipper } = make();
+    await shipper.start();
+    await waitFor('the first pass', async () => ((await shipper.status()).length === 0 ? true : undefined));
+    await rotated(0);
+    store.mode = 'deaf';
+    const t0 = performance.now();
+    await shipper.stop({ deadlineMs: 200 });
+    expect(performance.now() - t0).toBeLessThan(200 + SHIPPER_ABORT_GRACE_MS + 2000);
+    store.mode = 'up';
+    store.release(); // the stray step finishes after the stop, as it would in a process about to exit
   });
 });
 

@@ -281,8 +281,12 @@ export class LogShipper implements Component {
     if (work && !(await settlesWithin(work, deadlineMs))) {
       this.stopRequested = true;
       this.abort.abort();
-      if (!(await settlesWithin(work, SHIPPER_ABORT_GRACE_MS)))
+      if (!(await settlesWithin(work, SHIPPER_ABORT_GRACE_MS))) {
+        // Stop within the deadline, as promised: the journal stays open under the step still running (it
+        // may yet append to it) and the lock names this process, stale once it exits.
         this.log.warn('a log shipping step outlived the stop deadline; the next start resumes it');
+        return;
+      }
     }
     this.stopRequested = true;
     if (this.started && work) {
