@@ -60,8 +60,12 @@ export function createOverseerLogger(
   });
 }
 
+const STDOUT_BUFFER_BYTES = 16 * 1024 * 1024;
+
 export function createLogger(opts: LoggerOptions): RootLogger {
-  const stdout = opts.destination ?? pino.destination({ fd: 1, sync: false });
+  // Bounded: a stdout nobody reads (a paused terminal, a stuck container runtime) drops lines past 16 MiB
+  // instead of growing the heap; the file, when there is one, has them all.
+  const stdout = opts.destination ?? pino.destination({ fd: 1, sync: false, maxLength: STDOUT_BUFFER_BYTES });
   if (!opts.file) {
     const logger = jsonLogger(
       {
