@@ -26,8 +26,9 @@ export async function readOrUndefined(file: string): Promise<string | undefined>
 export async function createExclusive(file: string, content: string): Promise<boolean> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-  await writeFile(tmp, content);
   try {
+    // Inside the try: a failed write (a full disk) leaves no private file behind either.
+    await writeFile(tmp, content);
     await link(tmp, file);
     return true;
   } catch (e) {
