@@ -41,7 +41,7 @@ describe('overseer serve and its own logs', () => {
       [
         `server: { listen: "127.0.0.1:${port}" }`,
         `dataDir: ${JSON.stringify(dataDir)}`,
-        `logs: { dirs: [${JSON.stringify(logs)}], shipInterval: 1h, redact: [secretThing] }`,
+        `logs: { dirs: [${JSON.stringify(logs)}], shipInterval: 1h }`,
         '',
       ].join('\n'),
     );
@@ -72,12 +72,16 @@ describe('overseer serve and its own logs', () => {
     const stdout = parse(proc.stdout());
     expect(stdout.find((l) => l.msg === 'ready')).toMatchObject({ service: 'overseer' });
     // Shipped at shutdown: everything up to the rotation, which came after HTTP and the components stopped.
-    const archived = files(path.join(dataDir, 'archive')).filter((f) => f.endsWith('.log.gz'));
-    expect(archived).toHaveLength(1);
-    expect(archived[0]).toMatch(
-      /archive\/overseer\/[^/]+\/\d{4}\/\d\d\/\d\d\/\d\d\/overseer\.\d{8}T\d{6}Z\.[^/]+\.000000\.log\.gz$/,
-    );
-    const shipped = parse(gunzipSync(readFileSync(archived[0]!)).toString());
+    // One file, or two when the run crossed an hour (the own log also rotates on each UTC hour).
+    const archived = files(path.join(dataDir, 'archive'))
+      .filter((f) => f.endsWith('.log.gz'))
+      .sort();
+    expect(archived.length).toBeGreaterThanOrEqual(1);
+    for (const f of archived)
+      expect(f).toMatch(
+        /archive\/overseer\/[^/]+\/\d{4}\/\d\d\/\d\d\/\d\d\/overseer\.\d{8}T\d{6}Z\.[^/]+\.\d{6}\.log\.gz$/,
+      );
+    const shipped = archived.flatMap((f) => parse(gunzipSync(readFileSync(f)).toString()));
     const msgs = shipped.map((l) => l.msg);
     expect(msgs).toContain('ready');
     expect(msgs).toContain('stopping');
