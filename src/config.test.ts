@@ -153,6 +153,16 @@ describe('invalid configuration', () => {
       [/logs\.rotate\.maxBytes: invalid size/],
     ],
     ['bad enum', 'capacity: { mode: turbo }\n', 'e.yaml', 100103, [/capacity\.mode: .*"plan"\|"auto"/]],
+    [
+      'an inconsistent capacity policy (each key fine on its own), minHostsPerTenant from capacity',
+      'capacity: { minHostsPerTenant: 40, policy: { hotSamples: 5 } }\n',
+      'p.yaml',
+      100103,
+      [
+        /p\.yaml:1:\d+: capacity\.policy: hotSamples must be at most windowSamples/,
+        /capacity\.policy: minHostsPerTenant must be at most maxHostsPerTenant/,
+      ],
+    ],
     ['bad listen', 'server: { listen: "9300" }\n', 'l.yaml', 100103, [/server\.listen: must be host:port/]],
     [
       'bad URL in a list',

@@ -6,7 +6,7 @@ import { bytes, duration } from './config/units.js';
 import { YamlLocator } from './config/locate.js';
 import { knownKeysAt, leafPaths } from './config/schema-walk.js';
 import { closest } from './config/suggest.js';
-import { policyOverridesSchema } from './capacity/policy.js';
+import { mergedPolicy, policyOverridesSchema, policyProblems } from './capacity/policy.js';
 import { ErrorCodes, OverseerError } from './errors/index.js';
 import { DEFAULT_REDACT_PATHS } from './logging.js';
 
@@ -181,6 +181,16 @@ export const configSchema = z.strictObject({
       demandWindow: duration.prefault('1h'),
       /** Planner policy overrides: watermarks, N-of-M samples, budgets, cooldown (src/capacity/policy.ts). */
       policy: policyOverridesSchema.optional(),
+    })
+    // Checked here as serve will use it (minHostsPerTenant falls back to capacity's), so `config check`
+    // names an inconsistent policy with its place instead of serve failing after the database started.
+    .superRefine((c, ctx) => {
+      const policy = mergedPolicy({
+        ...c.policy,
+        minHostsPerTenant: c.policy?.minHostsPerTenant ?? c.minHostsPerTenant,
+      });
+      for (const message of policyProblems(policy))
+        ctx.addIssue({ code: 'custom', message, path: ['policy'] });
     })
     .prefault({}),
 });

@@ -134,7 +134,8 @@ export const policyOverridesSchema = z
   );
 
 /** Relations between fields a per-field schema cannot see; each entry is one broken rule. */
-function policyProblems(p: CapacityPolicy): string[] {
+/** What makes a whole policy inconsistent (each field may be valid on its own); [] when nothing does. */
+export function policyProblems(p: CapacityPolicy): string[] {
   const problems: string[] = [];
   const below = (low: keyof CapacityPolicy, high: keyof CapacityPolicy): void => {
     if (!((p[low] as number) < (p[high] as number))) problems.push(`${low} must be below ${high}`);
@@ -153,10 +154,16 @@ function policyProblems(p: CapacityPolicy): string[] {
   return problems;
 }
 
-/** The default policy with the given fields replaced (config and scenarios set a subset). */
-export function policyFrom(overrides: Partial<CapacityPolicy> = {}): CapacityPolicy {
+/** The default policy with the given fields replaced, not checked. */
+export function mergedPolicy(overrides: Partial<CapacityPolicy> = {}): CapacityPolicy {
   const policy: CapacityPolicy = { ...DEFAULT_POLICY };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) Object.assign(policy, { [k]: v });
+  return policy;
+}
+
+/** The default policy with the given fields replaced (config and scenarios set a subset), checked. */
+export function policyFrom(overrides: Partial<CapacityPolicy> = {}): CapacityPolicy {
+  const policy = mergedPolicy(overrides);
   const problems = policyProblems(policy);
   if (problems.length > 0) {
     throw new OverseerError(ErrorCodes.CAPACITY_POLICY_INVALID, 'the capacity policy is inconsistent', {
