@@ -108,9 +108,14 @@ const billing: RowSpec = {
       '"off": billing_hourly change notifications are not heard, so every request reads the rows.',
     ),
     ts('Usage page cache: size', 'bytes', [
-      { expr: own('overseer_billing_usage_cache_bytes'), legend: 'bytes {{instance}}' },
-      { expr: own('overseer_billing_usage_cache_listening'), legend: 'listening {{instance}}' },
+      { expr: own('overseer_billing_usage_cache_bytes'), legend: '{{instance}}' },
     ]),
+    ts(
+      'Usage page cache: listening',
+      'short',
+      [{ expr: own('overseer_billing_usage_cache_listening'), legend: '{{instance}}' }],
+      '1 while billing_hourly change notifications are heard; 0: the cache is off and every request reads rows.',
+    ),
   ],
 };
 
@@ -170,7 +175,7 @@ const logs: RowSpec = {
         { expr: own('overseer_log_bytes_pending'), legend: 'pending {{instance}}' },
         { expr: own('overseer_log_backlog_limit_bytes'), legend: 'limit {{instance}}' },
       ],
-      'Above the limit (logs.maxBacklogBytes) the store has been unreachable too long: error 101710.',
+      'From 80 % of the limit (logs.maxBacklogBytes) error 101710 is counted, above it 101711: the store has been unreachable too long; nothing is deleted.',
     ),
     ts('Oldest line not yet shipped', 's', [
       { expr: own('overseer_log_oldest_pending_seconds'), legend: '{{instance}}' },
