@@ -10,6 +10,14 @@ const name = z
   .refine((v) => !CONTROL.test(v), 'must not contain control characters');
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
+/** Years 0001–9999 in UTC: what the hour columns hold and what the COPY text (four-digit years) can say. */
+const MIN_TS_MS = Date.parse('0001-01-01T00:00:00Z');
+const MAX_TS_MS = Date.parse('9999-12-31T23:59:59.999Z');
+function inStoredRange(ts: string): boolean {
+  const ms = Date.parse(ts);
+  return ms >= MIN_TS_MS && ms <= MAX_TS_MS;
+}
+
 /**
  * One usage record as hosts write it (one JSON object per line). Identified by (host, id): the same pair
  * seen again, in any file or POST, is a duplicate. Counters are whole numbers (they are summed exactly in
@@ -20,7 +28,7 @@ export const billingRecordSchema = z.object({
   tenant: name,
   space: name,
   host: name,
-  ts: z.iso.datetime({ offset: true }),
+  ts: z.iso.datetime({ offset: true }).refine(inStoredRange, 'must lie in the years 0001–9999 once in UTC'),
   cpu_ms: count,
   memory_byte_seconds: z.number().nonnegative().finite(),
   messages: count,
@@ -139,7 +147,7 @@ function fastRecord(o: unknown): BillingRecord | undefined {
     return undefined;
   if (typeof ts !== 'string') return undefined;
   const tsMs = utcMillis(ts) ?? offsetMillis(ts);
-  if (tsMs === undefined) return undefined;
+  if (tsMs === undefined || !(tsMs >= MIN_TS_MS && tsMs <= MAX_TS_MS)) return undefined;
   return {
     id,
     tenant,
