@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
-import { serverCodeOf, type ApiClient } from './client.js';
+import { apiFailureOf, type ApiClient } from './client.js';
 import type { AssignmentsView, PlanView } from './capacity-render.js';
 import type { CliContext } from './context.js';
 
@@ -64,17 +64,12 @@ async function applyDrainMoves(client: ApiClient, host: string): Promise<void> {
   const { plan, version } = await client.request<PlanView>('GET', '/api/v1/capacity/plan');
   if (plan === null || plan.appliedVersion !== null || plan.basedOn !== version) return;
   if (!plan.moves.some((m) => m.reason === 'drain' && m.from === host)) return;
-  // Another operator (or a second drain, or the loop's next cycle) may get there first: the next poll
-  // sees a new plan. Anything else (no permission, the server down) is the command's failure.
+  // Another operator (or a second drain, or the loop's next cycle) may get there first: a 409 (no plan
+  // yet, a newer plan, the table changed) and the next poll sees a new plan. Anything else (no permission,
+  // the server down) is the command's failure.
   await client
     .request('POST', '/api/v1/capacity/apply', { planId: plan.planId, reasons: ['drain'] })
     .catch((err: unknown) => {
-      if (!RACES_LOST.has(serverCodeOf(err) ?? 0)) throw err;
+      if (apiFailureOf(err)?.status !== 409) throw err;
     });
 }
-
-const RACES_LOST = new Set<number>([
-  ErrorCodes.CAPACITY_NO_PLAN,
-  ErrorCodes.CAPACITY_PLAN_STALE,
-  ErrorCodes.CAPACITY_ROUTING_CHANGED,
-]);

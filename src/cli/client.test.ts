@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, isOverseerError } from '../errors/index.js';
-import { ApiClient, serverCodeOf } from './client.js';
+import { ApiClient, apiFailureOf } from './client.js';
 
 describe('ApiClient failures', () => {
   let server: Server;
@@ -31,11 +31,11 @@ describe('ApiClient failures', () => {
     const err = await new ApiClient({ baseUrl, token: 't' }).request('POST', path).catch((e: unknown) => e);
     expect(isOverseerError(err) && err.code).toBe(ErrorCodes.CLI_API_ERROR);
     expect((err as Error).cause).toEqual({ status, code });
-    expect(serverCodeOf(err)).toBe(code);
+    expect(apiFailureOf(err)).toEqual({ status, code });
   });
 
-  it('an error that is no API failure has no server code', () => {
-    expect(serverCodeOf(new Error('x'))).toBeUndefined();
-    expect(serverCodeOf('x')).toBeUndefined();
+  it('an error that is no API failure has none', () => {
+    expect(apiFailureOf(new Error('x'))).toBeUndefined();
+    expect(apiFailureOf('x')).toBeUndefined();
   });
 });

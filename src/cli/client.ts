@@ -80,8 +80,10 @@ export interface ApiFailure {
   code: number | undefined;
 }
 
-/** The server's error code behind a failed API call, if `err` is one. */
-export function serverCodeOf(err: unknown): number | undefined {
+/** The HTTP status and server error code behind a failed API call, if `err` is one. */
+export function apiFailureOf(err: unknown): ApiFailure | undefined {
   const cause = err instanceof Error ? (err.cause as Partial<ApiFailure> | undefined) : undefined;
-  return typeof cause?.code === 'number' ? cause.code : undefined;
+  return typeof cause?.status === 'number'
+    ? { status: cause.status, code: typeof cause.code === 'number' ? cause.code : undefined }
+    : undefined;
 }
