@@ -287,7 +287,7 @@ export async function startOverseer(config: Config, deps: StartDeps): Promise<Ru
     await lifecycle.start(http);
     selfUrl = http.url;
     // Area components start after HTTP (so /healthz answers while they start, and the collector can scrape
-    // this process's own node metrics) and before "ready": collector → (alarms, logs, billing, capacity).
+    // this process's own node metrics) and before "ready": collector → alarms → billing → logs → capacity.
     notReady = 'starting collector';
     await inSpan(tracing.tracer, 'startup.collector', () => lifecycle.start(collector));
     notReady = 'starting alarms';

@@ -9,9 +9,10 @@ import { startS3rver, type S3rverInstance } from './helpers/s3rver.js';
 import { seededRandom } from './helpers/prng.js';
 
 /**
- * The no-loss test. A service writes N numbered lines through `overseer/logging` across ~150 rotations
+ * The no-loss test. A service writes N numbered lines through `overseer/logging` across ~200 rotations
  * while `overseer logs ship` runs over and over against s3rver: most runs are SIGKILLed at a random
- * moment (seeded), and S3 is down (killed, then restarted on the same port and data) for a stretch of
+ * moment (the seed picks each kill's delay; where in the pass that delay lands depends on the machine, so
+ * a seed does not replay a run exactly), and S3 is down (killed, then restarted on the same port and data) for a stretch of
  * runs in the middle. Once the writer is done and S3 is back, runs go on unkilled until one ships
  * everything. Then every line 1..N must be in the bucket exactly once.
  *

@@ -142,7 +142,7 @@ export const ErrorCodes = {
   LOG_SHIP_PASS_FAILED: 101709,
   LOG_SHIP_BACKLOG_HIGH: 101710,
   LOG_SHIP_BACKLOG_OVER_LIMIT: 101711,
-  // 10172x one journal writer per data dir (logs/ship-lock.ts) and `overseer logs ship`.
+  // 10172x one journal writer per data dir (logs/ship-journal-owner.ts) and `overseer logs ship` (cli/logs.ts).
   LOG_SHIP_JOURNAL_LOCKED: 101720, // @class client
   LOG_SHIP_RUN_INCOMPLETE: 101721,
 
