@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Move } from '../capacity/model.js';
 import { parseScenario, type Scenario } from '../capacity/scenario.js';
@@ -8,6 +7,7 @@ import { ErrorCodes, OverseerError } from '../errors/index.js';
 import { bar, moveLine } from './capacity-render.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { table } from './output.js';
+import { readInput } from './read-input.js';
 
 /** A scenario is a hand-written or generated file: anything larger is a mistake, not a fleet. */
 export const MAX_SCENARIO_BYTES = 32 * 1024 * 1024;
@@ -27,22 +27,9 @@ uncordon, drain, down, up. With --json: one line per tick,
 Exit 0; 1 when a tenant was left on fewer hosts than it needs after some tick (error 101804);
 2 when the scenario is invalid.`;
 
-async function readBounded(file: string, ctx: CliContext): Promise<Buffer> {
+async function readScenario(file: string, ctx: CliContext): Promise<Buffer> {
   try {
-    if (file === '-') {
-      const body = ctx.stdin ? await ctx.stdin() : await readStdin();
-      if (body.length > MAX_SCENARIO_BYTES) throw new Error(`more than ${MAX_SCENARIO_BYTES} bytes`);
-      return body;
-    }
-    const fh = await open(file, 'r');
-    try {
-      const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      if (bytesRead > MAX_SCENARIO_BYTES) throw new Error(`more than ${MAX_SCENARIO_BYTES} bytes`);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    return await readInput(file, MAX_SCENARIO_BYTES, ctx.stdin);
   } catch (cause) {
     throw new OverseerError(ErrorCodes.CAPACITY_SCENARIO_UNREADABLE, `cannot read the scenario ${file}`, {
       details: [(cause as Error).message],
@@ -51,17 +38,6 @@ async function readBounded(file: string, ctx: CliContext): Promise<Buffer> {
       cause,
     });
   }
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of process.stdin) {
-    chunks.push(c as Buffer);
-    size += (c as Buffer).length;
-    if (size > MAX_SCENARIO_BYTES) break;
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Ratios to 4 decimals: 0.01 % is finer than any watermark, and the lines stay short. */
@@ -145,7 +121,7 @@ export function summaryText(sc: Scenario, s: SimSummary): string {
 }
 
 async function run(ctx: CliContext, g: GlobalOptions, file: string): Promise<void> {
-  const body = await readBounded(file, ctx);
+  const body = await readScenario(file, ctx);
   const sc = parseScenario(body.toString('utf8'), file === '-' ? '<stdin>' : file);
   const stats = new SimStats(sc);
   let quietFrom: number | null = null;

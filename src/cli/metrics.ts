@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { decodeExposition, ExpositionSyntaxError, parseExposition } from '../collector/exposition/parse.js';
 import type { Exposition, ExpositionFormat, LabelPairs } from '../collector/exposition/types.js';
 import { ErrorCodes, OverseerError } from '../errors/index.js';
 import type { CliContext, GlobalOptions } from './context.js';
+import { readInput } from './read-input.js';
 
 /** Prometheus's API spelling of a sample value (JSON has no NaN or Infinity). */
 export function formatValue(v: number): string {
@@ -21,9 +21,12 @@ function detectFormat(text: string): ExpositionFormat {
   return /(^|\n)# EOF\n?$/.test(text) ? 'openmetrics' : 'prometheus';
 }
 
-async function readInput(file: string, stdin: () => Promise<Buffer>): Promise<Buffer> {
+/** Far above any exporter's body; a bound all the same (a wrong file or pipe must not fill the memory). */
+const MAX_EXPOSITION_BYTES = 256 * 1024 * 1024;
+
+async function readExposition(file: string, stdin: CliContext['stdin']): Promise<Buffer> {
   try {
-    return file === '-' ? await stdin() : await readFile(file);
+    return await readInput(file, MAX_EXPOSITION_BYTES, stdin);
   } catch (cause) {
     throw new OverseerError(ErrorCodes.EXPOSITION_FILE_UNREADABLE, `cannot read ${file}`, {
       details: [(cause as Error).message],
@@ -32,12 +35,6 @@ async function readInput(file: string, stdin: () => Promise<Buffer>): Promise<Bu
       cause,
     });
   }
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 export function toJson(e: Exposition) {
@@ -83,7 +80,7 @@ export function metricsCommands(program: Command, ctx: CliContext, setExit: (cod
         cmd.error(`error: --format must be auto, prometheus or openmetrics, not ${JSON.stringify(o.format)}`);
       }
       const name = file === '-' ? '<stdin>' : file;
-      const body = await readInput(file, ctx.stdin ?? readStdin);
+      const body = await readExposition(file, ctx.stdin);
       let exposition: Exposition;
       let format: ExpositionFormat = 'prometheus';
       try {
