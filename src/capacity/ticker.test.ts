@@ -1,12 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../../test/helpers/poll.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../clock.js';
 import { Ticker } from './ticker.js';
 
+// Fake timers (and Date, which systemClock reads): "nothing ran meanwhile" is checked by moving time
+// forward, not by waiting and hoping.
 describe('Ticker', () => {
   let ticker: Ticker | undefined;
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
   afterEach(async () => {
-    await ticker?.stop();
+    const stopping = ticker?.stop();
+    await vi.runOnlyPendingTimersAsync();
+    await stopping;
+    ticker = undefined;
+    vi.useRealTimers();
   });
 
   it('runs again and again, never two at once, even when a run outlasts the interval', async () => {
@@ -23,17 +31,13 @@ describe('Ticker', () => {
       active--;
     });
     ticker.start();
-    await waitFor('the second run to start', () => (release ? true : undefined), {
-      timeoutMs: 5_000,
-      intervalMs: 5,
-    });
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(runs).toBe(2);
+    await vi.advanceTimersByTimeAsync(50);
     expect(runs).toBe(2);
     release!();
-    await waitFor('more runs after it', () => (runs >= 5 ? true : undefined), {
-      timeoutMs: 5_000,
-      intervalMs: 5,
-    });
+    await vi.advanceTimersByTimeAsync(15);
+    expect(runs).toBeGreaterThanOrEqual(5);
     expect(most).toBe(1);
   });
 
@@ -44,28 +48,30 @@ describe('Ticker', () => {
       return Promise.reject(new Error('boom'));
     });
     ticker.start();
-    await waitFor('three runs', () => (runs >= 3 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
+    await vi.advanceTimersByTimeAsync(15);
+    expect(runs).toBe(3);
   });
 
   it('stop waits for the run going and starts no other', async () => {
     let runs = 0;
     let finished = false;
-    let started: (() => void) | undefined;
-    const running = new Promise<void>((r) => (started = r));
     ticker = new Ticker(5, systemClock, async () => {
       runs++;
-      started!();
       await new Promise((r) => setTimeout(r, 30));
       finished = true;
     });
     ticker.start();
-    await running;
-    await ticker.stop();
+    await vi.advanceTimersByTimeAsync(5);
+    expect(runs).toBe(1);
+    let stopped = false;
+    const stopping = ticker.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(29);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await stopping;
     expect(finished).toBe(true);
-    const after = runs;
-    await new Promise((r) => setTimeout(r, 40));
-    expect(runs).toBe(after);
-    await ticker.stop();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runs).toBe(1);
   });
 
   it('waits one interval before the first run', async () => {
@@ -75,7 +81,9 @@ describe('Ticker', () => {
       return Promise.resolve();
     });
     ticker.start();
-    await new Promise((r) => setTimeout(r, 30));
+    await vi.advanceTimersByTimeAsync(59_999);
     expect(runs).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs).toBe(1);
   });
 });
